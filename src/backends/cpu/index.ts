@@ -1,0 +1,222 @@
+import { allocate, fromValues, type DType, type TypedArray } from '../../tensor/dtype.ts';
+import { formatShape, normalizeAxis, numel, sameShape, type Shape } from '../../tensor/shape.ts';
+import { Tensor } from '../../tensor/tensor.ts';
+import type { Backend, CellGrads, CellWeights, RnnActivation } from '../backend.ts';
+import * as cells from './cells.ts';
+import { binary, sumToShape, unary, unaryBackward } from './elementwise.ts';
+import { gemm } from './gemm.ts';
+import { concat, slice, sliceBackward, transpose2d } from './layout.ts';
+import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from './loss.ts';
+import { sumAll, sumAxis, sumOfSquares } from './reduce.ts';
+
+function raw(w: CellWeights): cells.RawWeights {
+  return { wIh: w.wIh.data, wHh: w.wHh.data, bIh: w.bIh.data, bHh: w.bHh.data };
+}
+
+function dims(x: Tensor, h: Tensor): cells.Dims {
+  return { batch: x.shape[0], input: x.shape[1], hidden: h.shape[1] };
+}
+
+function requireSameShape(what: string, a: Tensor, b: Tensor): void {
+  if (!sameShape(a.shape, b.shape)) {
+    throw new Error(`${what}: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} differ`);
+  }
+}
+
+function require2d(what: string, x: Tensor): void {
+  if (x.rank !== 2) throw new Error(`${what} needs a 2-D tensor, got shape ${formatShape(x.shape)}`);
+}
+
+/** The CPU backend: plain JavaScript loops over Float32Array/Float64Array. */
+class CpuBackend implements Backend {
+  readonly name = 'cpu';
+
+  private make(data: TypedArray, shape: Shape, dtype: DType): Tensor {
+    return new Tensor([...shape], dtype, data, this);
+  }
+
+  fromValues(values: ArrayLike<number>, shape: Shape, dtype: DType): Tensor {
+    return this.make(fromValues(dtype, values), shape, dtype);
+  }
+
+  full(shape: Shape, dtype: DType, value: number): Tensor {
+    const data = allocate(dtype, numel(shape));
+    if (value !== 0) data.fill(value);
+    return this.make(data, shape, dtype);
+  }
+
+  read(x: Tensor): Float64Array {
+    return Float64Array.from(x.data);
+  }
+
+  reshape(x: Tensor, shape: Shape): Tensor {
+    if (numel(shape) !== x.size) throw new Error(`cannot reshape ${formatShape(x.shape)} to ${formatShape(shape)}`);
+    return this.make(x.data, shape, x.dtype);
+  }
+
+  cast(x: Tensor, dtype: DType): Tensor {
+    return this.make(fromValues(dtype, x.data), x.shape, dtype);
+  }
+
+  unary(op: Parameters<Backend['unary']>[0], x: Tensor): Tensor {
+    return this.make(unary(op, x.data, x.dtype), x.shape, x.dtype);
+  }
+
+  unaryBackward(op: Parameters<Backend['unaryBackward']>[0], x: Tensor, y: Tensor, dy: Tensor): Tensor {
+    return this.make(unaryBackward(op, x.data, y.data, dy.data, x.dtype), x.shape, x.dtype);
+  }
+
+  binary(op: Parameters<Backend['binary']>[0], a: Tensor, b: Tensor): Tensor {
+    if (a.dtype !== b.dtype) throw new Error(`${op}: dtypes ${a.dtype} and ${b.dtype} differ`);
+    const { data, shape } = binary(op, a.data, a.shape, b.data, b.shape, a.dtype);
+    return this.make(data, shape, a.dtype);
+  }
+
+  scale(x: Tensor, factor: number): Tensor {
+    const out = allocate(x.dtype, x.size);
+    for (let i = 0; i < out.length; i++) out[i] = x.data[i] * factor;
+    return this.make(out, x.shape, x.dtype);
+  }
+
+  addInto(acc: Tensor, x: Tensor): void {
+    requireSameShape('addInto', acc, x);
+    const a = acc.data;
+    const b = x.data;
+    for (let i = 0; i < a.length; i++) a[i] += b[i];
+  }
+
+  sum(x: Tensor, axis: number | null, keepDim: boolean): Tensor {
+    if (axis === null) {
+      const shape = keepDim ? x.shape.map(() => 1) : [];
+      return this.fromValues([sumAll(x.data)], shape, x.dtype);
+    }
+    const ax = normalizeAxis(axis, x.rank);
+    const shape = x.shape.flatMap((d, i) => (i === ax ? (keepDim ? [1] : []) : [d]));
+    return this.make(sumAxis(x.data, x.shape, ax, x.dtype), shape, x.dtype);
+  }
+
+  sumToShape(x: Tensor, shape: Shape): Tensor {
+    if (sameShape(x.shape, shape)) return x;
+    return this.make(sumToShape(x.data, x.shape, shape, x.dtype), shape, x.dtype);
+  }
+
+  sumOfSquares(x: Tensor): number {
+    return sumOfSquares(x.data);
+  }
+
+  matmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+    require2d('matmul', a);
+    require2d('matmul', b);
+    const [m, k] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
+    const [k2, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
+    if (k !== k2) {
+      throw new Error(`matmul: inner sizes differ (${formatShape(a.shape)}${transA ? 'ᵀ' : ''} @ ${formatShape(b.shape)}${transB ? 'ᵀ' : ''})`);
+    }
+    const out = allocate(a.dtype, m * n);
+    gemm(a.data, b.data, out, m, n, k, transA, transB, false);
+    return this.make(out, [m, n], a.dtype);
+  }
+
+  transpose2d(x: Tensor): Tensor {
+    require2d('transpose2d', x);
+    return this.make(transpose2d(x.data, x.shape[0], x.shape[1], x.dtype), [x.shape[1], x.shape[0]], x.dtype);
+  }
+
+  slice(x: Tensor, axis: number, start: number, end: number): Tensor {
+    const ax = normalizeAxis(axis, x.rank);
+    if (!(0 <= start && start <= end && end <= x.shape[ax])) {
+      throw new Error(`slice ${start}:${end} is out of range for axis ${ax} of ${formatShape(x.shape)}`);
+    }
+    const shape = x.shape.map((d, i) => (i === ax ? end - start : d));
+    return this.make(slice(x.data, x.shape, ax, start, end, x.dtype), shape, x.dtype);
+  }
+
+  sliceBackward(dy: Tensor, shape: Shape, axis: number, start: number): Tensor {
+    const ax = normalizeAxis(axis, shape.length);
+    return this.make(sliceBackward(dy.data, dy.shape, shape, ax, start, dy.dtype), shape, dy.dtype);
+  }
+
+  concat(xs: readonly Tensor[], axis: number): Tensor {
+    if (xs.length === 0) throw new Error('concat needs at least one tensor');
+    const first = xs[0];
+    const ax = normalizeAxis(axis, first.rank);
+    for (const x of xs) {
+      if (x.rank !== first.rank || x.shape.some((d, i) => i !== ax && d !== first.shape[i])) {
+        throw new Error(`concat: shape ${formatShape(x.shape)} does not match ${formatShape(first.shape)} off axis ${ax}`);
+      }
+    }
+    const shape = first.shape.map((d, i) => (i === ax ? xs.reduce((s, x) => s + x.shape[ax], 0) : d));
+    return this.make(concat(xs, ax, shape, first.dtype), shape, first.dtype);
+  }
+
+  softmaxCrossEntropy(logits: Tensor, labels: Tensor): { loss: Tensor; probs: Tensor } {
+    require2d('cross_entropy logits', logits);
+    const [batch, classes] = logits.shape;
+    if (labels.size !== batch) throw new Error(`cross_entropy: ${labels.size} labels for a batch of ${batch}`);
+    const { loss, probs } = softmaxCrossEntropy(logits.data, labels.data, batch, classes, logits.dtype);
+    return { loss: this.fromValues([loss], [], logits.dtype), probs: this.make(probs, logits.shape, logits.dtype) };
+  }
+
+  softmaxCrossEntropyBackward(probs: Tensor, labels: Tensor, scale: number): Tensor {
+    const [batch, classes] = probs.shape;
+    return this.make(softmaxCrossEntropyBackward(probs.data, labels.data, batch, classes, scale, probs.dtype), probs.shape, probs.dtype);
+  }
+
+  private grads(g: cells.RawCellGrads, x: Tensor, h: Tensor, w: CellWeights): CellGrads {
+    const dt = x.dtype;
+    return {
+      dx: this.make(g.dx, x.shape, dt),
+      dh: this.make(g.dh, h.shape, dt),
+      dWIh: this.make(g.dWIh, w.wIh.shape, dt),
+      dWHh: this.make(g.dWHh, w.wHh.shape, dt),
+      dBIh: this.make(g.dBIh, w.bIh.shape, dt),
+      dBHh: this.make(g.dBHh, w.bHh.shape, dt),
+    };
+  }
+
+  rnnCellForward(act: RnnActivation, x: Tensor, h: Tensor, w: CellWeights): Tensor {
+    return this.make(cells.rnnForward(act === 'relu', x.data, h.data, raw(w), dims(x, h), x.dtype), h.shape, x.dtype);
+  }
+
+  rnnCellBackward(act: RnnActivation, x: Tensor, h: Tensor, hNext: Tensor, dhNext: Tensor, w: CellWeights): CellGrads {
+    const g = cells.rnnBackward(act === 'relu', x.data, h.data, hNext.data, dhNext.data, raw(w), dims(x, h), x.dtype);
+    return this.grads(g, x, h, w);
+  }
+
+  lstmCellForward(x: Tensor, h: Tensor, c: Tensor, w: CellWeights): { h: Tensor; c: Tensor; gates: Tensor } {
+    const d = dims(x, h);
+    const out = cells.lstmForward(x.data, h.data, c.data, raw(w), d, x.dtype);
+    return {
+      h: this.make(out.h, h.shape, x.dtype),
+      c: this.make(out.c, h.shape, x.dtype),
+      gates: this.make(out.gates, [d.batch, 4 * d.hidden], x.dtype),
+    };
+  }
+
+  lstmCellBackward(
+    x: Tensor, h: Tensor, c: Tensor, cNext: Tensor, gates: Tensor,
+    dhNext: Tensor | null, dcNext: Tensor | null, w: CellWeights,
+  ): CellGrads & { dc: Tensor } {
+    const g = cells.lstmBackward(
+      x.data, h.data, c.data, cNext.data, gates.data, dhNext?.data ?? null, dcNext?.data ?? null, raw(w), dims(x, h), x.dtype,
+    );
+    return { ...this.grads(g, x, h, w), dc: this.make(g.dc, h.shape, x.dtype) };
+  }
+
+  gruCellForward(x: Tensor, h: Tensor, w: CellWeights): { h: Tensor; gates: Tensor; hn: Tensor } {
+    const d = dims(x, h);
+    const out = cells.gruForward(x.data, h.data, raw(w), d, x.dtype);
+    return {
+      h: this.make(out.h, h.shape, x.dtype),
+      gates: this.make(out.gates, [d.batch, 3 * d.hidden], x.dtype),
+      hn: this.make(out.hn, h.shape, x.dtype),
+    };
+  }
+
+  gruCellBackward(x: Tensor, h: Tensor, gates: Tensor, hn: Tensor, dhNext: Tensor, w: CellWeights): CellGrads {
+    const g = cells.gruBackward(x.data, h.data, gates.data, hn.data, dhNext.data, raw(w), dims(x, h), x.dtype);
+    return this.grads(g, x, h, w);
+  }
+}
+
+export const cpu: Backend = new CpuBackend();

@@ -1,0 +1,174 @@
+import type { Backend, CellWeights } from '../backends/backend.ts';
+import { cpu } from '../backends/cpu/index.ts';
+import { linear, select, unbind } from '../ops/index.ts';
+import { tensor, zeros } from '../tensor/create.ts';
+import type { DType } from '../tensor/dtype.ts';
+import type { Rng } from '../tensor/rng.ts';
+import { formatShape, sameShape, type Shape } from '../tensor/shape.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import { gateCount, type CellKind } from './cellKinds.ts';
+import { gruCellFused, lstmCellFused, rnnCellFused } from './fusedCells.ts';
+import { initWeight, uniformInit, type RecurrentInit } from './init.ts';
+import { gruCell, lstmCell, rnnCell } from './referenceCells.ts';
+
+export interface RecurrentNetConfig {
+  cell: CellKind;
+  inputSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  outputSize: number;
+}
+
+/** 'reference' composes each step from ops; 'fused' runs one kernel per step (same numbers). */
+export type CellPath = 'reference' | 'fused';
+
+export interface ForwardOptions {
+  /** Initial hidden state [numLayers, B, H]; zeros when omitted (as torch). */
+  h0?: Tensor;
+  /** Initial cell state [numLayers, B, H] (LSTM only); zeros when omitted. */
+  c0?: Tensor;
+  path?: CellPath;
+}
+
+export interface ForwardResult {
+  /** head(h_T of the top layer): [B, outputSize]. */
+  output: Tensor;
+  /** hidden[layer][t] = h_{t+1} of that layer, [B, H]; after backward() each `.grad` is the
+   * total derivative dL/dh_t (what the diagnostics probe reads). */
+  hidden: Tensor[][];
+}
+
+/** torch's state-dict keys, in torch's order. */
+export function parameterShapes(config: RecurrentNetConfig): Map<string, Shape> {
+  const G = gateCount(config.cell);
+  const H = config.hiddenSize;
+  const shapes = new Map<string, Shape>();
+  for (let l = 0; l < config.numLayers; l++) {
+    shapes.set(`rnn.weight_ih_l${l}`, [G * H, l === 0 ? config.inputSize : H]);
+    shapes.set(`rnn.weight_hh_l${l}`, [G * H, H]);
+    shapes.set(`rnn.bias_ih_l${l}`, [G * H]);
+    shapes.set(`rnn.bias_hh_l${l}`, [G * H]);
+  }
+  shapes.set('head.weight', [config.outputSize, H]);
+  shapes.set('head.bias', [config.outputSize]);
+  return shapes;
+}
+
+export interface CreateNetOptions {
+  dtype?: DType;
+  backend?: Backend;
+  init?: RecurrentInit;
+}
+
+/**
+ * A stack of recurrent layers (torch.nn.RNN/LSTM/GRU, batch_first) with a Linear head on the
+ * top layer's last hidden state. Parameters are named exactly as torch's state dict.
+ */
+export class RecurrentNet {
+  private constructor(
+    readonly config: RecurrentNetConfig,
+    readonly params: ReadonlyMap<string, Tensor>,
+  ) {}
+
+  /** Fresh weights from a seeded generator (drawn in state-dict order). */
+  static create(config: RecurrentNetConfig, rng: Rng, opts: CreateNetOptions = {}): RecurrentNet {
+    const init = opts.init ?? {};
+    const G = gateCount(config.cell);
+    const H = config.hiddenSize;
+    const gain = init.gain ?? 1;
+    const values = new Map<string, Float64Array>();
+    for (const [name, shape] of parameterShapes(config)) {
+      const [rows, cols] = shape;
+      let v: Float64Array;
+      if (name.startsWith('head.')) v = uniformInit(rows * (cols ?? 1), 1 / Math.sqrt(H), rng);
+      else if (name.includes('weight_ih')) v = initWeight(init.inputWeights ?? 'pytorch', G, H, cols, gain, rng);
+      else if (name.includes('weight_hh')) v = initWeight(init.recurrentWeights ?? 'pytorch', G, H, cols, gain, rng);
+      else v = init.biases === 'zeros' ? new Float64Array(rows) : uniformInit(rows, 1 / Math.sqrt(H), rng);
+      values.set(name, v);
+    }
+    if (config.cell === 'lstm' && init.forgetBias !== undefined) {
+      for (let l = 0; l < config.numLayers; l++) {
+        values.get(`rnn.bias_ih_l${l}`)!.fill(init.forgetBias, H, 2 * H);
+        values.get(`rnn.bias_hh_l${l}`)!.fill(0, H, 2 * H);
+      }
+    }
+    return RecurrentNet.fromValues(config, values, opts);
+  }
+
+  /** Weights given by name (a torch state dict); every key must be present with its shape. */
+  static fromValues(config: RecurrentNetConfig, values: ReadonlyMap<string, ArrayLike<number>>, opts: CreateNetOptions = {}): RecurrentNet {
+    const params = new Map<string, Tensor>();
+    for (const [name, shape] of parameterShapes(config)) {
+      const v = values.get(name);
+      if (!v) throw new Error(`missing parameter ${name} ${formatShape(shape)}`);
+      params.set(name, tensor(v, shape, { dtype: opts.dtype ?? 'float32', backend: opts.backend ?? cpu, requiresGrad: true, name }));
+    }
+    return new RecurrentNet(config, params);
+  }
+
+  param(name: string): Tensor {
+    const p = this.params.get(name);
+    if (!p) throw new Error(`no parameter ${name}`);
+    return p;
+  }
+
+  layerWeights(layer: number): CellWeights {
+    return {
+      wIh: this.param(`rnn.weight_ih_l${layer}`),
+      wHh: this.param(`rnn.weight_hh_l${layer}`),
+      bIh: this.param(`rnn.bias_ih_l${layer}`),
+      bHh: this.param(`rnn.bias_hh_l${layer}`),
+    };
+  }
+
+  get dtype(): DType {
+    return this.param('head.bias').dtype;
+  }
+
+  private initialState(given: Tensor | undefined, what: string, layer: number, batch: number): Tensor {
+    const { numLayers, hiddenSize } = this.config;
+    const head = this.param('head.bias');
+    if (!given) return zeros([batch, hiddenSize], { dtype: head.dtype, backend: head.backend });
+    const expected = [numLayers, batch, hiddenSize];
+    if (!sameShape(given.shape, expected)) {
+      throw new Error(`${what} must have shape ${formatShape(expected)}, got ${formatShape(given.shape)}`);
+    }
+    return select(given, 0, layer);
+  }
+
+  forward(x: Tensor, opts: ForwardOptions = {}): ForwardResult {
+    const { cell, inputSize, numLayers } = this.config;
+    if (x.rank !== 3 || x.shape[2] !== inputSize) {
+      throw new Error(`input must have shape [B, T, ${inputSize}], got ${formatShape(x.shape)}`);
+    }
+    if (opts.c0 && cell !== 'lstm') throw new Error(`c0 is only for lstm, not ${cell}`);
+    const fused = (opts.path ?? 'fused') === 'fused';
+    const batch = x.shape[0];
+    let inputs = unbind(x, 1);
+    const hidden: Tensor[][] = [];
+    for (let l = 0; l < numLayers; l++) {
+      const w = this.layerWeights(l);
+      let h = this.initialState(opts.h0, 'h0', l, batch);
+      let c = cell === 'lstm' ? this.initialState(opts.c0, 'c0', l, batch) : null;
+      const hs: Tensor[] = [];
+      for (const xt of inputs) {
+        if (cell === 'lstm') {
+          const s = fused ? lstmCellFused(xt, h, c!, w) : lstmCell(xt, h, c!, w);
+          h = s.h;
+          c = s.c;
+        } else if (cell === 'gru') {
+          h = fused ? gruCellFused(xt, h, w) : gruCell(xt, h, w);
+        } else {
+          const act = cell === 'rnn_tanh' ? 'tanh' : 'relu';
+          h = fused ? rnnCellFused(act, xt, h, w) : rnnCell(act, xt, h, w);
+        }
+        hs.push(h);
+      }
+      hidden.push(hs);
+      inputs = hs;
+    }
+    const top = hidden[numLayers - 1];
+    const output = linear(top[top.length - 1], this.param('head.weight'), this.param('head.bias'));
+    return { output, hidden };
+  }
+}
