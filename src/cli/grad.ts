@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { cpu } from '../backends/cpu/index.ts';
+import { isDType } from '../tensor/dtype.ts';
+import { parseGradCase } from './gradCase.ts';
+import { computeCaseGradients } from './gradCompute.ts';
+import { UsageError } from './usageError.ts';
+
+interface GradOptions {
+  case: string;
+  dtype: string;
+  backend: string;
+  path: string;
+}
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--case: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--case: ${file} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+export function registerGrad(program: Command): void {
+  program
+    .command('grad')
+    .description('print loss, parameter gradients and ||dL/dh_t|| for a model given with PyTorch parameter names')
+    .requiredOption('--case <file>', 'case JSON (DESIGN.md section 2); - reads stdin')
+    .option('--dtype <dtype>', 'float64 or float32', 'float64')
+    .option('--backend <backend>', 'cpu (webgpu is not built yet)', 'cpu')
+    .option('--path <path>', 'fused (one kernel per step) or reference (composed from ops)', 'fused')
+    .action((opts: GradOptions) => {
+      if (!isDType(opts.dtype)) throw new UsageError(`--dtype must be float64 or float32, got "${opts.dtype}"`);
+      if (opts.backend !== 'cpu') throw new UsageError(`--backend must be cpu (the webgpu backend is not built yet), got "${opts.backend}"`);
+      if (opts.path !== 'fused' && opts.path !== 'reference') throw new UsageError(`--path must be fused or reference, got "${opts.path}"`);
+      const c = parseGradCase(readJson(opts.case));
+      const out = computeCaseGradients(c, { dtype: opts.dtype, backend: cpu, path: opts.path });
+      process.stdout.write(`${JSON.stringify(out)}\n`);
+    });
+}
