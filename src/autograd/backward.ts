@@ -36,7 +36,8 @@ function topologicalOrder(root: GraphNode): GraphNode[] {
 
 /**
  * Reverse-mode differentiation from `root`. Every tensor on the way keeps its `.grad` (as
- * torch's retain_grad would), which is what the dL/dh_t probe reads. `gradOutput` defaults to
+ * torch's retain_grad would), which is what the dL/dh_t probe reads; parameters and other leaves
+ * accumulate with `+=` across calls until zeroGrad(). `gradOutput` defaults to
  * ones for a one-element root.
  */
 export function backward(root: Tensor, gradOutput?: Tensor): void {
@@ -46,9 +47,13 @@ export function backward(root: Tensor, gradOutput?: Tensor): void {
     if (root.size !== 1) throw new Error(`backward() without a gradient needs a one-element output, got ${formatShape(root.shape)}`);
     seed = root.backend.full(root.shape, root.dtype, 1);
   }
+  const order = root.node ? topologicalOrder(root.node) : [];
+  // Intermediate tensors keep the gradient of the latest pass only: propagating a .grad left by
+  // an earlier backward() through the same graph would count that pass twice. Leaves (no node)
+  // accumulate across passes, as in torch.
+  for (const node of order) for (const out of node.outputs) out.grad = null;
   accumulateGrad(root, seed);
-  if (!root.node) return;
-  for (const node of topologicalOrder(root.node)) {
+  for (const node of order) {
     const gradOutputs = node.outputs.map((o) => o.grad);
     if (gradOutputs.every((g) => g === null)) continue;
     const needs = node.inputs.map((t) => t.requiresGrad);

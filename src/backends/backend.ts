@@ -1,6 +1,7 @@
 import type { DType } from '../tensor/dtype.ts';
 import type { Shape } from '../tensor/shape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
+import type { AdamHyper, RmspropHyper, SgdHyper } from './optimHyper.ts';
 import type { BinaryOp, UnaryOp } from './pointwise.ts';
 
 /** The four weights of one recurrent layer, in torch's layout: W_ih [G*H, I], W_hh [G*H, H],
@@ -23,6 +24,32 @@ export interface CellGrads {
 }
 
 export type RnnActivation = 'tanh' | 'relu';
+
+/** The cells a whole-sequence kernel runs, named as torch's modes (the same names as nn's CellKind). */
+export type SequenceCell = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
+
+/** What a sequence forward keeps for its backward. Its buffers belong to the backend that made it. */
+export interface SequenceTape {
+  readonly cell: SequenceCell;
+  readonly steps: number;
+}
+
+/** Gradients of one layer's whole-sequence kernel. */
+export interface SequenceGrads {
+  /** dL/dx_t, t = 1..T, each [B, I]; null when the input gradients were not asked for. */
+  readonly dxs: readonly Tensor[] | null;
+  readonly dh0: Tensor;
+  /** LSTM only. */
+  readonly dc0: Tensor | null;
+  readonly dWIh: Tensor;
+  readonly dWHh: Tensor;
+  readonly dBIh: Tensor;
+  readonly dBHh: Tensor;
+  /** The total derivative dL/dh_t (external plus through every later step), t = 1..T, each
+   * [B, H]; null for the steps after the last one that got an external gradient (nothing reaches
+   * them, as on the reference path). */
+  readonly dhs: readonly (Tensor | null)[];
+}
 
 /**
  * The small set of kernels every backend provides (tinygrad/tfjs style). Kernels are not
@@ -48,6 +75,17 @@ export interface Backend {
   scale(x: Tensor, factor: number): Tensor;
   /** acc += x, in place; shapes must be equal. */
   addInto(acc: Tensor, x: Tensor): void;
+  /** x *= factor, in place (gradient clipping, loss scaling of accumulated gradients). */
+  scaleInPlace(x: Tensor, factor: number): void;
+  /** Clamp every element to [-limit, limit] in place; returns how many elements changed. */
+  clampInPlace(x: Tensor, limit: number): number;
+  /** Overwrite x's values with src's (same shape). */
+  copyInto(x: Tensor, src: Tensor): void;
+
+  // In-place optimizer steps (torch.optim semantics); state tensors are updated in place.
+  sgdStep(param: Tensor, grad: Tensor, momentumBuffer: Tensor | null, o: SgdHyper): void;
+  adamStep(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, o: AdamHyper): void;
+  rmspropStep(param: Tensor, grad: Tensor, squareAvg: Tensor, momentumBuffer: Tensor | null, o: RmspropHyper): void;
 
   /** Sum over one axis (or all elements when axis is null). */
   sum(x: Tensor, axis: number | null, keepDim: boolean): Tensor;
@@ -83,4 +121,13 @@ export interface Backend {
   /** Returns the new state, the activated gates [B, 3H] (r, z, n) and W_hn h + b_hn [B, H]. */
   gruCellForward(x: Tensor, h: Tensor, w: CellWeights): { h: Tensor; gates: Tensor; hn: Tensor };
   gruCellBackward(x: Tensor, h: Tensor, gates: Tensor, hn: Tensor, dhNext: Tensor, w: CellWeights): CellGrads;
+
+  // Whole-sequence recurrent kernels (the fastest path): one forward over all T steps of a layer,
+  // one backward through all T steps (BPTT inside the kernel).
+  /** h_1..h_T of one layer, each [B, H], from x_1..x_T ([B, I] each) and h0 (and c0 for lstm). */
+  sequenceForward(
+    cell: SequenceCell, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights,
+  ): { hs: Tensor[]; tape: SequenceTape };
+  /** BPTT from the external dL/dh_t (null where none); input gradients only when asked. */
+  sequenceBackward(tape: SequenceTape, dhs: readonly (Tensor | null)[], inputGrads: boolean): SequenceGrads;
 }

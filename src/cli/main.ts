@@ -1,5 +1,8 @@
 import { Command, CommanderError } from 'commander';
+import { registerExperiment } from './experiment.ts';
 import { registerGrad } from './grad.ts';
+import { registerList } from './list.ts';
+import { registerReport } from './report.ts';
 import { UsageError } from './usageError.ts';
 
 /** gradlab's command line. Exit codes: 0 ok, 1 a run failed, 2 bad usage or bad input. */
@@ -8,6 +11,9 @@ export async function main(argv: string[]): Promise<number> {
     .description('vanishing and exploding gradients in recurrent networks, measured')
     .exitOverride()
     .showSuggestionAfterError();
+  registerExperiment(program);
+  registerList(program);
+  registerReport(program);
   registerGrad(program);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -53,10 +53,14 @@ export function orthogonal(rows: number, cols: number, gain: number, rng: Rng): 
   );
   for (let j = 0; j < m; j++) {
     const v = vecs[j];
-    for (let p = 0; p < j; p++) {
-      let dot = 0;
-      for (let i = 0; i < n; i++) dot += vecs[p][i] * v[i];
-      for (let i = 0; i < n; i++) v[i] -= dot * vecs[p][i];
+    // Two projection passes ("twice is enough", Giraud et al. 2005): one pass loses
+    // orthogonality in proportion to the draws' condition number.
+    for (let pass = 0; pass < 2; pass++) {
+      for (let p = 0; p < j; p++) {
+        let dot = 0;
+        for (let i = 0; i < n; i++) dot += vecs[p][i] * v[i];
+        for (let i = 0; i < n; i++) v[i] -= dot * vecs[p][i];
+      }
     }
     let norm = 0;
     for (let i = 0; i < n; i++) norm += v[i] * v[i];

@@ -1,7 +1,7 @@
 import type { Backend, CellWeights } from '../backends/backend.ts';
 import { cpu } from '../backends/cpu/index.ts';
-import { linear, select, unbind } from '../ops/index.ts';
-import { tensor, zeros } from '../tensor/create.ts';
+import { add, linear, matmul, mul, reshape, select, stack, unbind } from '../ops/index.ts';
+import { sampled, tensor, zeros } from '../tensor/create.ts';
 import type { DType } from '../tensor/dtype.ts';
 import type { Rng } from '../tensor/rng.ts';
 import { formatShape, sameShape, type Shape } from '../tensor/shape.ts';
@@ -10,6 +10,7 @@ import { gateCount, type CellKind } from './cellKinds.ts';
 import { gruCellFused, lstmCellFused, rnnCellFused } from './fusedCells.ts';
 import { initWeight, uniformInit, type RecurrentInit } from './init.ts';
 import { gruCell, lstmCell, rnnCell } from './referenceCells.ts';
+import { sequenceLayer } from './sequenceLayer.ts';
 
 export interface RecurrentNetConfig {
   cell: CellKind;
@@ -17,10 +18,20 @@ export interface RecurrentNetConfig {
   hiddenSize: number;
   numLayers: number;
   outputSize: number;
+  /** GNMT-style residual connections (Wu et al. 2016): layer l+1 reads x^l_t + h^l_t, where x^l_t
+   * is layer l's own input, while layer l's recurrence keeps its own h^l_t. When the input width
+   * differs from H, layer 0's input goes through a learned projection `residual.weight` [H, I]. */
+  residual?: boolean;
+  /** Temporal skip connections (NARX, Lin et al. 1996): h_t = cell(x_t, h_{t-1}) + W_skip h_{t-d}
+   * for t > d, with `rnn.weight_skip_l{k}` [H, H] per layer: a path d times shorter back in time. */
+  skipDelay?: number;
+  /** Dropout on each layer's output except the last (torch's nn.LSTM `dropout`). */
+  dropout?: number;
 }
 
-/** 'reference' composes each step from ops; 'fused' runs one kernel per step (same numbers). */
-export type CellPath = 'reference' | 'fused';
+/** 'reference' composes each step from ops; 'fused' runs one kernel per step; 'sequence' runs one
+ * kernel per layer over all steps (src/nn/sequenceLayer.ts). All three give the same numbers. */
+export type CellPath = 'reference' | 'fused' | 'sequence';
 
 export interface ForwardOptions {
   /** Initial hidden state [numLayers, B, H]; zeros when omitted (as torch). */
@@ -28,10 +39,15 @@ export interface ForwardOptions {
   /** Initial cell state [numLayers, B, H] (LSTM only); zeros when omitted. */
   c0?: Tensor;
   path?: CellPath;
+  /** Training mode: dropout masks are drawn from this generator. Without it, no dropout. */
+  dropoutRng?: Rng;
+  /** 'last' (default): the head reads h_T, output [B, O]. 'every_step': the head reads every
+   * step, output [B, T, O] (per-step targets, e.g. the copy task). */
+  outputs?: 'last' | 'every_step';
 }
 
 export interface ForwardResult {
-  /** head(h_T of the top layer): [B, outputSize]. */
+  /** head(top layer output): [B, outputSize] for outputs 'last', [B, T, outputSize] for 'every_step'. */
   output: Tensor;
   /** hidden[layer][t] = h_{t+1} of that layer, [B, H]; after backward() each `.grad` is the
    * total derivative dL/dh_t (what the diagnostics probe reads). */
@@ -49,6 +65,10 @@ export function parameterShapes(config: RecurrentNetConfig): Map<string, Shape> 
     shapes.set(`rnn.bias_ih_l${l}`, [G * H]);
     shapes.set(`rnn.bias_hh_l${l}`, [G * H]);
   }
+  if (config.skipDelay) {
+    for (let l = 0; l < config.numLayers; l++) shapes.set(`rnn.weight_skip_l${l}`, [H, H]);
+  }
+  if (config.residual && config.inputSize !== H) shapes.set('residual.weight', [H, config.inputSize]);
   shapes.set('head.weight', [config.outputSize, H]);
   shapes.set('head.bias', [config.outputSize]);
   return shapes;
@@ -81,6 +101,7 @@ export class RecurrentNet {
       const [rows, cols] = shape;
       let v: Float64Array;
       if (name.startsWith('head.')) v = uniformInit(rows * (cols ?? 1), 1 / Math.sqrt(H), rng);
+      else if (name.includes('weight_skip') || name === 'residual.weight') v = uniformInit(rows * cols, 1 / Math.sqrt(H), rng);
       else if (name.includes('weight_ih')) v = initWeight(init.inputWeights ?? 'pytorch', G, H, cols, gain, rng);
       else if (name.includes('weight_hh')) v = initWeight(init.recurrentWeights ?? 'pytorch', G, H, cols, gain, rng);
       else v = init.biases === 'zeros' ? new Float64Array(rows) : uniformInit(rows, 1 / Math.sqrt(H), rng);
@@ -137,38 +158,72 @@ export class RecurrentNet {
   }
 
   forward(x: Tensor, opts: ForwardOptions = {}): ForwardResult {
-    const { cell, inputSize, numLayers } = this.config;
+    const { cell, inputSize, numLayers, dropout = 0 } = this.config;
     if (x.rank !== 3 || x.shape[2] !== inputSize) {
       throw new Error(`input must have shape [B, T, ${inputSize}], got ${formatShape(x.shape)}`);
     }
     if (opts.c0 && cell !== 'lstm') throw new Error(`c0 is only for lstm, not ${cell}`);
-    const fused = (opts.path ?? 'fused') === 'fused';
     const batch = x.shape[0];
     let inputs = unbind(x, 1);
     const hidden: Tensor[][] = [];
     for (let l = 0; l < numLayers; l++) {
-      const w = this.layerWeights(l);
-      let h = this.initialState(opts.h0, 'h0', l, batch);
-      let c = cell === 'lstm' ? this.initialState(opts.c0, 'c0', l, batch) : null;
-      const hs: Tensor[] = [];
-      for (const xt of inputs) {
-        if (cell === 'lstm') {
-          const s = fused ? lstmCellFused(xt, h, c!, w) : lstmCell(xt, h, c!, w);
-          h = s.h;
-          c = s.c;
-        } else if (cell === 'gru') {
-          h = fused ? gruCellFused(xt, h, w) : gruCell(xt, h, w);
-        } else {
-          const act = cell === 'rnn_tanh' ? 'tanh' : 'relu';
-          h = fused ? rnnCellFused(act, xt, h, w) : rnnCell(act, xt, h, w);
-        }
-        hs.push(h);
-      }
+      const h0 = this.initialState(opts.h0, 'h0', l, batch);
+      const c0 = cell === 'lstm' ? this.initialState(opts.c0, 'c0', l, batch) : null;
+      const hs = this.runLayer(l, inputs, h0, c0, opts.path ?? 'sequence');
       hidden.push(hs);
-      inputs = hs;
+      let outs = hs;
+      if (this.config.residual) {
+        const proj = this.params.get('residual.weight');
+        outs = hs.map((h, t) => add(h, l === 0 && proj ? matmul(inputs[t], proj, { transB: true }) : inputs[t]));
+      }
+      if (dropout > 0 && opts.dropoutRng && l < numLayers - 1) outs = outs.map((o) => this.drop(o, dropout, opts.dropoutRng!));
+      inputs = outs;
     }
-    const top = hidden[numLayers - 1];
-    const output = linear(top[top.length - 1], this.param('head.weight'), this.param('head.bias'));
-    return { output, hidden };
+    const headW = this.param('head.weight');
+    const headB = this.param('head.bias');
+    if ((opts.outputs ?? 'last') === 'last') return { output: linear(inputs[inputs.length - 1], headW, headB), hidden };
+    const T = inputs.length;
+    const H = this.config.hiddenSize;
+    const flat = reshape(stack(inputs, 1), [batch * T, H]);
+    return { output: reshape(linear(flat, headW, headB), [batch, T, this.config.outputSize]), hidden };
+  }
+
+  /** One layer over all timesteps; returns h_1..h_T. */
+  private runLayer(l: number, inputs: readonly Tensor[], h0: Tensor, c0: Tensor | null, path: CellPath): Tensor[] {
+    const { cell, skipDelay } = this.config;
+    const w = this.layerWeights(l);
+    if (path === 'sequence') {
+      // One kernel over all steps; the temporal skip acts inside the recurrence, so with it the
+      // per-step fused cells run instead.
+      if (!skipDelay) return sequenceLayer(cell, inputs, h0, c0, w);
+      path = 'fused';
+    }
+    const fused = path === 'fused';
+    const skipW = skipDelay ? this.param(`rnn.weight_skip_l${l}`) : null;
+    let h = h0;
+    let c = c0;
+    const hs: Tensor[] = [];
+    inputs.forEach((xt, t) => {
+      if (cell === 'lstm') {
+        const s = fused ? lstmCellFused(xt, h, c!, w) : lstmCell(xt, h, c!, w);
+        h = s.h;
+        c = s.c;
+      } else if (cell === 'gru') {
+        h = fused ? gruCellFused(xt, h, w) : gruCell(xt, h, w);
+      } else {
+        const act = cell === 'rnn_tanh' ? 'tanh' : 'relu';
+        h = fused ? rnnCellFused(act, xt, h, w) : rnnCell(act, xt, h, w);
+      }
+      // hs[t] is h_{t+1}; h_{t+1-d} is hs[t - d] once t >= d.
+      if (skipW && skipDelay && t >= skipDelay) h = add(h, matmul(hs[t - skipDelay], skipW, { transB: true }));
+      hs.push(h);
+    });
+    return hs;
+  }
+
+  /** Inverted dropout: zero with probability p, scale survivors by 1/(1-p). */
+  private drop(x: Tensor, p: number, rng: Rng): Tensor {
+    const mask = sampled(x.shape, () => (rng.uniform() < p ? 0 : 1 / (1 - p)), { dtype: x.dtype, backend: x.backend });
+    return mul(x, mask);
   }
 }

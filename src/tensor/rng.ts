@@ -1,26 +1,55 @@
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGenerator';
 
+/** murmur3's 32-bit finaliser: every input bit affects every output bit. */
+function fmix32(x: number): number {
+  let h = x >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 /**
- * The one seeded generator of gradlab. xoroshiro128+ from pure-rand (the generator fast-check
- * itself uses): the same seed gives bitwise-identical streams on every platform, and `fork`
- * uses the generator's jump so that independent streams (data, init, dropout) never overlap.
+ * Four well-mixed 32-bit state words from a list of integers (a tiny SeedSequence): pure-rand's
+ * own xoroshiro128plus(seed) barely mixes the seed, so seeds 0, 1, 2 would start almost alike.
+ */
+function stateFrom(words: readonly number[]): number[] {
+  const state: number[] = [0, 1, 2, 3].map((i): number => {
+    let h = fmix32(0x9e3779b9 * (i + 1));
+    for (const w of words) h = fmix32(h ^ fmix32(w + 0x7f4a7c15 * (i + 1)));
+    return h | 0;
+  });
+  if (!state.some((w) => w !== 0)) state[0] = 1; // the one state xoroshiro cannot leave
+  return state;
+}
+
+/** Split a non-negative integer below 2^53 into its low and high 32-bit words. */
+function seedWords(seed: number): number[] {
+  return [seed >>> 0, Math.floor(seed / 4294967296) >>> 0];
+}
+
+/**
+ * The one seeded generator of gradlab: xoroshiro128+ from pure-rand (the generator fast-check
+ * itself uses), with its state derived by hashing the seed, so the same seed gives
+ * bitwise-identical streams on every platform and neighbouring seeds are unrelated.
  */
 export class Rng {
   private spareNormal: number | null = null;
 
-  private constructor(private readonly gen: JumpableRandomGenerator) {}
+  private constructor(private readonly gen: JumpableRandomGenerator, private readonly path: readonly number[]) {}
 
   static seeded(seed: number): Rng {
-    if (!Number.isInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
-    return new Rng(xoroshiro128plus(seed | 0));
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be an integer in [0, 2^53), got ${seed}`);
+    const path = seedWords(seed);
+    return new Rng(xoroshiro128plusFromState(stateFrom(path)), path);
   }
 
-  /** An independent stream: a clone jumped 2^64 steps ahead `stream + 1` times. */
+  /** An independent stream, named by the path of stream numbers from the root seed (so
+   * rng.fork(0).fork(0) and rng.fork(1) differ), hashed into a fresh state. */
   fork(stream: number): Rng {
-    const g = this.gen.clone();
-    for (let i = 0; i <= stream; i++) g.jump();
-    return new Rng(g);
+    if (!Number.isInteger(stream) || stream < 0) throw new Error(`stream must be an integer >= 0, got ${stream}`);
+    const path = [...this.path, 0xf0f0f0f0, stream >>> 0];
+    return new Rng(xoroshiro128plusFromState(stateFrom(path)), path);
   }
 
   /** Uniform in [0, 1) with 53 random bits. */

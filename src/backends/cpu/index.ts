@@ -1,13 +1,16 @@
 import { allocate, fromValues, type DType, type TypedArray } from '../../tensor/dtype.ts';
 import { formatShape, normalizeAxis, numel, sameShape, type Shape } from '../../tensor/shape.ts';
 import { Tensor } from '../../tensor/tensor.ts';
-import type { Backend, CellGrads, CellWeights, RnnActivation } from '../backend.ts';
+import type { Backend, CellGrads, CellWeights, RnnActivation, SequenceCell, SequenceGrads, SequenceTape } from '../backend.ts';
 import * as cells from './cells.ts';
 import { binary, sumToShape, unary, unaryBackward } from './elementwise.ts';
 import { gemm } from './gemm.ts';
 import { concat, slice, sliceBackward, transpose2d } from './layout.ts';
+import * as optim from './optim.ts';
+import type { AdamHyper, RmspropHyper, SgdHyper } from '../optimHyper.ts';
 import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from './loss.ts';
 import { sumAll, sumAxis, sumOfSquares } from './reduce.ts';
+import * as sequence from './sequence.ts';
 
 function raw(w: CellWeights): cells.RawWeights {
   return { wIh: w.wIh.data, wHh: w.wHh.data, bIh: w.bIh.data, bHh: w.bHh.data };
@@ -83,6 +86,41 @@ class CpuBackend implements Backend {
     const a = acc.data;
     const b = x.data;
     for (let i = 0; i < a.length; i++) a[i] += b[i];
+  }
+
+  scaleInPlace(x: Tensor, factor: number): void {
+    const a = x.data;
+    for (let i = 0; i < a.length; i++) a[i] *= factor;
+  }
+
+  clampInPlace(x: Tensor, limit: number): number {
+    const a = x.data;
+    let changed = 0;
+    for (let i = 0; i < a.length; i++) {
+      if (a[i] > limit) (a[i] = limit), changed++;
+      else if (a[i] < -limit) (a[i] = -limit), changed++;
+    }
+    return changed;
+  }
+
+  copyInto(x: Tensor, src: Tensor): void {
+    requireSameShape('copyInto', x, src);
+    x.data.set(src.data);
+  }
+
+  sgdStep(param: Tensor, grad: Tensor, momentumBuffer: Tensor | null, o: SgdHyper): void {
+    requireSameShape('sgdStep', param, grad);
+    optim.sgdStep(param.data, grad.data, momentumBuffer?.data ?? null, o);
+  }
+
+  adamStep(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, o: AdamHyper): void {
+    requireSameShape('adamStep', param, grad);
+    optim.adamStep(param.data, grad.data, expAvg.data, expAvgSq.data, o);
+  }
+
+  rmspropStep(param: Tensor, grad: Tensor, squareAvg: Tensor, momentumBuffer: Tensor | null, o: RmspropHyper): void {
+    requireSameShape('rmspropStep', param, grad);
+    optim.rmspropStep(param.data, grad.data, squareAvg.data, momentumBuffer?.data ?? null, o);
   }
 
   sum(x: Tensor, axis: number | null, keepDim: boolean): Tensor {
@@ -216,6 +254,16 @@ class CpuBackend implements Backend {
   gruCellBackward(x: Tensor, h: Tensor, gates: Tensor, hn: Tensor, dhNext: Tensor, w: CellWeights): CellGrads {
     const g = cells.gruBackward(x.data, h.data, gates.data, hn.data, dhNext.data, raw(w), dims(x, h), x.dtype);
     return this.grads(g, x, h, w);
+  }
+
+  sequenceForward(
+    cell: SequenceCell, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights,
+  ): { hs: Tensor[]; tape: SequenceTape } {
+    return sequence.sequenceForward(this, cell, xs, h0, c0, w);
+  }
+
+  sequenceBackward(tape: SequenceTape, dhs: readonly (Tensor | null)[], inputGrads: boolean): SequenceGrads {
+    return sequence.sequenceBackward(tape, dhs, inputGrads);
   }
 }
 

@@ -1,0 +1,97 @@
+import type { Backend } from '../backends/backend.ts';
+import { RecurrentNet } from '../nn/recurrentNet.ts';
+import { Rng } from '../tensor/rng.ts';
+import { createTask } from '../tasks/index.ts';
+import type { Task } from '../tasks/task.ts';
+import { train } from '../train/trainer.ts';
+import type { ResolvedExperiment, ResolvedVariant, TaskSpec } from './config.ts';
+import type { Results, RunResult } from './results.ts';
+import { RESULTS_SCHEMA } from './results.ts';
+
+/** Progress of the runs, for a bar on a terminal or plain lines in a log. */
+export interface ProgressSink {
+  startRun(label: string, index: number, total: number, steps: number): void;
+  step(step: number, loss: number): void;
+  endRun(result: RunResult): void;
+}
+
+export interface RunnerOptions {
+  backend: Backend;
+  progress?: ProgressSink;
+}
+
+/** Tasks by their resolved settings: variants that share a task share its test set. */
+function taskCache(): (spec: TaskSpec) => Task {
+  const cache = new Map<string, Task>();
+  return (spec) => {
+    const key = JSON.stringify(spec);
+    let t = cache.get(key);
+    if (!t) {
+      t = createTask(spec);
+      cache.set(key, t);
+    }
+    return t;
+  };
+}
+
+/** Build every variant's task up front, so a bad setting fails before any run starts. */
+export function prepareTasks(exp: ResolvedExperiment): (spec: TaskSpec) => Task {
+  const get = taskCache();
+  exp.variants.forEach((v) => get(v.task));
+  get(exp.task);
+  return get;
+}
+
+/**
+ * One run: the seed fixes the initial weights (stream 0), the training data (stream 1) and the
+ * dropout masks (stream 2), so the same seed gives the same numbers, and every variant of an
+ * experiment sees the same data for the same seed.
+ */
+export function runOne(exp: ResolvedExperiment, v: ResolvedVariant, task: Task, seed: number, backend: Backend, onStep?: (s: number, l: number) => void): RunResult {
+  const started = Date.now();
+  const base = { variant: v.name, seed };
+  try {
+    const rng = Rng.seeded(seed);
+    const net = RecurrentNet.create(
+      {
+        cell: v.cell, inputSize: task.inputSize, hiddenSize: v.hiddenSize, numLayers: v.numLayers, outputSize: task.outputSize,
+        residual: v.residual, skipDelay: v.skipDelay ?? undefined, dropout: v.dropout,
+      },
+      rng.fork(0),
+      { dtype: 'float32', backend, init: v.init },
+    );
+    const r = train(net, task, {
+      steps: exp.steps, batchSize: v.batchSize, accumulation: v.accumulation, logEvery: exp.logEvery, valSize: exp.valSize,
+      optimizer: v.optimizer, schedule: v.schedule, clip: v.clip, earlyStop: exp.earlyStop,
+    }, { data: rng.fork(1), dropout: rng.fork(2) }, { onStep });
+    return { ...base, ...r, durationMs: Date.now() - started };
+  } catch (e) {
+    return {
+      ...base, status: 'failed', error: (e as Error).message, stepsRun: 0, durationMs: Date.now() - started,
+      log: [], metrics: {}, summary: null,
+    };
+  }
+}
+
+/** Train every variant x seed, in order; a failed or diverged run does not stop the others. */
+export function runExperiment(exp: ResolvedExperiment, opts: RunnerOptions): Omit<Results, 'env'> {
+  const getTask = prepareTasks(exp);
+  const runs: RunResult[] = [];
+  const total = exp.variants.length * exp.seeds.length;
+  for (const v of exp.variants) {
+    for (const seed of exp.seeds) {
+      opts.progress?.startRun(`${v.name} seed ${seed}`, runs.length, total, exp.steps);
+      const r = runOne(exp, v, getTask(v.task), seed, opts.backend, opts.progress ? (s, l) => opts.progress!.step(s, l) : undefined);
+      opts.progress?.endRun(r);
+      runs.push(r);
+    }
+  }
+  return {
+    schema: RESULTS_SCHEMA,
+    experiment: exp.name,
+    description: exp.description,
+    config: exp,
+    baselines: [...getTask(exp.task).baselines],
+    runs,
+  };
+}

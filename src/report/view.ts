@@ -1,0 +1,331 @@
+import type { LogEntry, Num, Results, RunResult } from '../experiment/results.ts';
+import { gradientReach } from '../diagnostics/gradientReach.ts';
+import { maxOf, median, minOf, positive, sig } from './stats.ts';
+
+/**
+ * The report's chart data, computed here (typed and tested) and embedded next to the raw
+ * results; the page's script only hands it to Plotly. Aggregates over seeds align runs by
+ * training step: at each logged step, the seeds that logged it (a diverged run stops early).
+ */
+
+/** Variant colours (Tableau 10): the same variant has the same colour in every chart. */
+export const PALETTE = ['#4e79a7', '#e15759', '#59a14f', '#f28e2b', '#76b7b2', '#b07aa1', '#edc948', '#ff9da7', '#9c755f', '#bab0ac'];
+
+/** A series over training steps: median and min..max over seeds, with how many seeds. */
+export interface Band {
+  x: number[];
+  median: Num[];
+  lo: Num[];
+  hi: Num[];
+  n: number[];
+}
+
+export interface FlowProfile {
+  /** 'start' | 'middle' | 'end' of training. */
+  label: string;
+  step: number;
+  /** Seeds that logged this step. */
+  n: number;
+  /** Per layer: ||dL/dh_t|| over t = 1..T (absolute), and relative to ||dL/dh_T|| per seed. */
+  abs: { median: Num[]; lo: Num[]; hi: Num[] }[];
+  rel: { median: Num[]; lo: Num[]; hi: Num[] }[];
+}
+
+export interface ClipPoint {
+  step: number;
+  gradNorm: number;
+  seed: number;
+}
+
+export interface VariantView {
+  index: number;
+  name: string;
+  description: string;
+  cell: string | null;
+  color: string;
+  numLayers: number;
+  /** Sequence length of the dL/dh profiles (the longest logged). */
+  T: number;
+  seeds: number[];
+  /** maxNorm when clipping by norm, else null. */
+  clipNorm: number | null;
+  /** clipValue when clipping element-wise, else null. */
+  clipValue: number | null;
+  /** Pascanu's gamma (from the runs' summaries); null when no run has one. */
+  gamma: number | null;
+  heat: {
+    steps: number[];
+    /** Seeds that logged each step. */
+    n: number[];
+    /** [layer][step][t]: log10 of the median over seeds of ||dL/dh_t||; null = no finite value. */
+    z: Num[][][];
+    /** [layer][step]: timesteps back from T that the median profile stays above 1e-6 of its
+     * value at T (gradientReach); null when that value is not finite and positive. */
+    reach: (number | null)[][];
+  };
+  flow: FlowProfile[];
+  loss: Band;
+  valLoss: Band;
+  gradNorm: Band;
+  clipped: ClipPoint[];
+  /** Per layer. */
+  sigma: Band[];
+}
+
+export interface ReportView {
+  variants: VariantView[];
+  /** Most layers of any variant (the layer selector's options). */
+  maxLayers: number;
+  /** The shared colour scale of every heatmap (log10 ||dL/dh_t||). */
+  zmin: number | null;
+  zmax: number | null;
+  /** Some median was exactly 0 (underflow): drawn at zmin. */
+  hasZeros: boolean;
+  /** Baselines for the loss, drawn on the loss chart. */
+  lossBaselines: { value: number; note: string }[];
+}
+
+/** What the report needs from a variant in results.config (a ResolvedExperiment), read defensively. */
+export interface VariantConfig {
+  name: string;
+  description: string;
+  cell: string | null;
+  numLayers: number | null;
+  clip: { kind: string; maxNorm?: number; clipValue?: number } | null;
+  hiddenSize: number | null;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function str(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
+}
+
+function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+export function configVariants(config: unknown): VariantConfig[] {
+  if (!isRecord(config) || !Array.isArray(config.variants)) return [];
+  const out: VariantConfig[] = [];
+  for (const v of config.variants) {
+    if (!isRecord(v) || typeof v.name !== 'string') continue;
+    const clip = isRecord(v.clip) && typeof v.clip.kind === 'string'
+      ? { kind: v.clip.kind, maxNorm: num(v.clip.maxNorm) ?? undefined, clipValue: num(v.clip.clipValue) ?? undefined }
+      : null;
+    out.push({
+      name: v.name,
+      description: str(v.description) ?? '',
+      cell: str(v.cell),
+      numLayers: num(v.numLayers),
+      clip,
+      hiddenSize: num(v.hiddenSize),
+    });
+  }
+  return out;
+}
+
+/** Variant names in the config's order, then any that only appear in runs. */
+export function variantNames(results: Results): string[] {
+  const names = configVariants(results.config).map((v) => v.name);
+  for (const r of results.runs) if (!names.includes(r.variant)) names.push(r.variant);
+  return names;
+}
+
+export function runsOf(results: Results, variant: string): RunResult[] {
+  return results.runs.filter((r) => r.variant === variant);
+}
+
+/** Steps logged by any of the runs, ascending, each with the entries of the runs that logged it. */
+function alignSteps(runs: readonly RunResult[]): { step: number; entries: { entry: LogEntry; seed: number }[] }[] {
+  const byStep = new Map<number, { entry: LogEntry; seed: number }[]>();
+  for (const run of runs) {
+    for (const entry of run.log ?? []) {
+      if (typeof entry?.step !== 'number') continue;
+      let list = byStep.get(entry.step);
+      if (!list) byStep.set(entry.step, (list = []));
+      list.push({ entry, seed: run.seed });
+    }
+  }
+  return [...byStep.keys()].sort((a, b) => a - b).map((step) => ({ step, entries: byStep.get(step)! }));
+}
+
+function band(points: { step: number; values: Num[] }[], logAxis: boolean): Band {
+  const b: Band = { x: [], median: [], lo: [], hi: [], n: [] };
+  for (const { step, values } of points) {
+    const vs = logAxis ? values.map(positive) : values;
+    const n = vs.filter((v) => v !== null).length;
+    if (values.length === 0) continue;
+    b.x.push(step);
+    b.median.push(sig(median(vs)));
+    b.lo.push(sig(minOf(vs)));
+    b.hi.push(sig(maxOf(vs)));
+    b.n.push(n);
+  }
+  return b;
+}
+
+function layerCount(runs: readonly RunResult[], cfg: VariantConfig | undefined): number {
+  let n = cfg?.numLayers ?? 0;
+  for (const r of runs) for (const e of r.log ?? []) n = Math.max(n, e.dLdh?.length ?? 0, e.sigmaMaxWhh?.length ?? 0);
+  return Math.max(n, 1);
+}
+
+function seqLen(runs: readonly RunResult[]): number {
+  let T = 0;
+  for (const r of runs) for (const e of r.log ?? []) for (const row of e.dLdh ?? []) T = Math.max(T, row?.length ?? 0);
+  return T;
+}
+
+/** The logged steps nearest the start, the middle and the end of training. */
+export function flowSteps(steps: readonly number[]): { label: string; step: number }[] {
+  if (steps.length === 0) return [];
+  const first = steps[0];
+  const last = steps[steps.length - 1];
+  const mid = (first + last) / 2;
+  let middle = first;
+  for (const s of steps) if (Math.abs(s - mid) < Math.abs(middle - mid)) middle = s;
+  return [
+    { label: 'start', step: first },
+    { label: 'middle', step: middle },
+    { label: 'end', step: last },
+  ];
+}
+
+function profileStats(rows: Num[][], T: number): { median: Num[]; lo: Num[]; hi: Num[] } {
+  const out = { median: [] as Num[], lo: [] as Num[], hi: [] as Num[] };
+  for (let t = 0; t < T; t++) {
+    const vs = rows.map((row) => positive(row[t] ?? null));
+    out.median.push(sig(median(vs)));
+    out.lo.push(sig(minOf(vs)));
+    out.hi.push(sig(maxOf(vs)));
+  }
+  return out;
+}
+
+function gammaOf(runs: readonly RunResult[]): number | null {
+  for (const r of runs) {
+    const g = r.summary?.pascanuGamma;
+    if (typeof g === 'number' && g > 0) return g;
+  }
+  return null;
+}
+
+export function buildView(results: Results): ReportView {
+  const cfgs = configVariants(results.config);
+  const names = variantNames(results);
+  const variants: VariantView[] = [];
+  // Heatmap medians in linear space first; the shared scale is fixed once all are known.
+  const linear: Num[][][][] = [];
+  names.forEach((name, index) => {
+    const cfg = cfgs.find((c) => c.name === name);
+    const runs = runsOf(results, name);
+    const L = layerCount(runs, cfg);
+    const T = seqLen(runs);
+    const aligned = alignSteps(runs);
+    const heatLinear: Num[][][] = [];
+    for (let l = 0; l < L; l++) {
+      heatLinear.push(aligned.map(({ entries }) => {
+        const row: Num[] = [];
+        for (let t = 0; t < T; t++) row.push(median(entries.map(({ entry }) => entry.dLdh?.[l]?.[t] ?? null)));
+        return row;
+      }));
+    }
+    linear.push(heatLinear);
+    const flow: FlowProfile[] = flowSteps(aligned.map((a) => a.step)).map(({ label, step }) => {
+      const entries = aligned.find((a) => a.step === step)!.entries;
+      const abs: FlowProfile['abs'] = [];
+      const rel: FlowProfile['rel'] = [];
+      for (let l = 0; l < L; l++) {
+        const rows = entries.map(({ entry }) => entry.dLdh?.[l] ?? []);
+        abs.push(profileStats(rows, T));
+        const relRows = rows.map((row) => {
+          const last = positive(row[T - 1] ?? null);
+          return row.map((v) => (last === null || v === null ? null : v / last));
+        });
+        rel.push(profileStats(relRows, T));
+      }
+      return { label, step, n: entries.length, abs, rel };
+    });
+    const clipped: ClipPoint[] = [];
+    for (const r of runs) {
+      for (const e of r.log ?? []) {
+        if (e.clipped && typeof e.gradNorm === 'number' && Number.isFinite(e.gradNorm)) clipped.push({ step: e.step, gradNorm: sig(e.gradNorm)!, seed: r.seed });
+      }
+    }
+    const sigma: Band[] = [];
+    for (let l = 0; l < L; l++) {
+      sigma.push(band(aligned
+        .filter(({ entries }) => entries.some(({ entry }) => entry.sigmaMaxWhh !== undefined))
+        .map(({ step, entries }) => ({ step, values: entries.map(({ entry }) => entry.sigmaMaxWhh?.[l] ?? null) })), false));
+    }
+    const clip = cfg?.clip ?? null;
+    variants.push({
+      index,
+      name,
+      description: cfg?.description ?? '',
+      cell: cfg?.cell ?? null,
+      color: PALETTE[index % PALETTE.length],
+      numLayers: L,
+      T,
+      seeds: runs.map((r) => r.seed),
+      clipNorm: clip?.kind === 'norm' ? clip.maxNorm ?? null : null,
+      clipValue: clip?.kind === 'value' ? clip.clipValue ?? null : null,
+      gamma: gammaOf(runs),
+      heat: {
+        steps: aligned.map((a) => a.step),
+        n: aligned.map((a) => a.entries.length),
+        z: [],
+        reach: heatLinear.map((layer) => layer.map((row) => {
+          const last = row[T - 1];
+          return T > 0 && last !== null && last > 0 ? gradientReach(row).reach : null;
+        })),
+      },
+      flow,
+      loss: band(aligned.map(({ step, entries }) => ({ step, values: entries.map(({ entry }) => entry.loss) })), true),
+      valLoss: band(aligned
+        .filter(({ entries }) => entries.some(({ entry }) => entry.valLoss !== undefined))
+        .map(({ step, entries }) => ({ step, values: entries.filter(({ entry }) => entry.valLoss !== undefined).map(({ entry }) => entry.valLoss ?? null) })), true),
+      gradNorm: band(aligned.map(({ step, entries }) => ({ step, values: entries.map(({ entry }) => entry.gradNorm) })), true),
+      clipped,
+      sigma,
+    });
+  });
+
+  let zmin = Infinity;
+  let zmax = -Infinity;
+  let hasZeros = false;
+  for (const heat of linear) {
+    for (const layer of heat) {
+      for (const row of layer) {
+        for (const v of row) {
+          if (v === null) continue;
+          if (v > 0) {
+            const z = Math.log10(v);
+            if (z < zmin) zmin = z;
+            if (z > zmax) zmax = z;
+          } else if (v === 0) hasZeros = true;
+        }
+      }
+    }
+  }
+  const haveScale = Number.isFinite(zmin) && Number.isFinite(zmax);
+  linear.forEach((heat, i) => {
+    variants[i].heat.z = heat.map((layer) => layer.map((row) => row.map((v) => {
+      if (v === null || !haveScale) return null;
+      if (v > 0) return Math.round(Math.log10(v) * 1000) / 1000;
+      return v === 0 ? Math.floor(zmin * 1000) / 1000 : null;
+    })));
+  });
+
+  return {
+    variants,
+    maxLayers: Math.max(1, ...variants.map((v) => v.numLayers)),
+    zmin: haveScale ? Math.floor(zmin * 1000) / 1000 : null,
+    zmax: haveScale ? Math.ceil(zmax * 1000) / 1000 : null,
+    hasZeros,
+    lossBaselines: (results.baselines ?? []).filter((b) => b.metric === 'loss' && Number.isFinite(b.value)).map((b) => ({ value: b.value, note: b.note })),
+  };
+}

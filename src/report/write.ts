@@ -1,0 +1,120 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomicWrite.ts';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { Results } from '../experiment/results.ts';
+import { escapeHtml as h } from './escape.ts';
+import { renderReport } from './render.ts';
+import { REPORT_CSS } from './style.ts';
+
+/** The file name of Plotly's bundle, copied next to every report so it opens offline. */
+export const PLOTLY_FILE = 'plotly.min.js';
+
+/** Where plotly.js-dist-min's bundle is installed. */
+export function plotlySource(): string {
+  return createRequire(import.meta.url).resolve('plotly.js-dist-min/plotly.min.js');
+}
+
+/** Copy Plotly next to the report, unless a file of the same size is already there. */
+function ensurePlotly(dir: string): void {
+  const src = plotlySource();
+  const dest = join(dir, PLOTLY_FILE);
+  if (existsSync(dest) && statSync(dest).size === statSync(src).size) return;
+  writeFileAtomic(dest, readFileSync(src));
+}
+
+/**
+ * Render `results` to `dir/index.html`, with Plotly copied to `dir/plotly.min.js` and referenced
+ * relatively: the folder opens offline from file://. Returns the path of index.html.
+ */
+export function writeReport(dir: string, results: Results): string {
+  mkdirSync(dir, { recursive: true });
+  ensurePlotly(dir);
+  const path = join(dir, 'index.html');
+  writeFileAtomic(path, renderReport(results, { plotlyPath: PLOTLY_FILE }));
+  return path;
+}
+
+interface IndexEntry {
+  dir: string;
+  experiment: string;
+  description: string;
+  startedAt: string;
+  backend: string;
+  quick: boolean;
+  variants: number;
+  counts: { ok: number; diverged: number; failed: number };
+  hasReport: boolean;
+  error?: string;
+}
+
+function readEntry(root: string, dir: string): IndexEntry | null {
+  const file = join(root, dir, 'results.json');
+  if (!existsSync(file)) return null;
+  const hasReport = existsSync(join(root, dir, 'index.html'));
+  const base: IndexEntry = { dir, experiment: dir, description: '', startedAt: '', backend: '', quick: false, variants: 0, counts: { ok: 0, diverged: 0, failed: 0 }, hasReport };
+  try {
+    const r = JSON.parse(readFileSync(file, 'utf8')) as Partial<Results>;
+    const runs = Array.isArray(r.runs) ? r.runs : [];
+    const config = (typeof r.config === 'object' && r.config !== null ? r.config : {}) as Record<string, unknown>;
+    const counts = { ok: 0, diverged: 0, failed: 0 };
+    for (const run of runs) if (run && (run.status === 'ok' || run.status === 'diverged' || run.status === 'failed')) counts[run.status]++;
+    return {
+      ...base,
+      experiment: typeof r.experiment === 'string' ? r.experiment : dir,
+      description: typeof r.description === 'string' ? r.description : '',
+      startedAt: typeof r.env?.startedAt === 'string' ? r.env.startedAt : '',
+      backend: typeof r.env?.backend === 'string' ? r.env.backend : '',
+      quick: config.quick === true,
+      variants: new Set(runs.map((run) => run?.variant)).size,
+      counts,
+    };
+  } catch (e) {
+    return { ...base, error: `unreadable results.json: ${(e as Error).message}` };
+  }
+}
+
+/**
+ * Write `reportsRoot/index.html`: every `<name>/results.json` under reportsRoot, newest first (by
+ * env.startedAt), linking to `<name>/index.html`. Returns the path written.
+ */
+export function writeReportsIndex(reportsRoot: string): string {
+  mkdirSync(reportsRoot, { recursive: true });
+  const entries: IndexEntry[] = [];
+  for (const d of readdirSync(reportsRoot, { withFileTypes: true })) {
+    if (!d.isDirectory()) continue;
+    const e = readEntry(reportsRoot, d.name);
+    if (e) entries.push(e);
+  }
+  const time = (s: string) => { const t = Date.parse(s); return Number.isFinite(t) ? t : -Infinity; };
+  entries.sort((a, b) => time(b.startedAt) - time(a.startedAt) || a.dir.localeCompare(b.dir));
+  const rows = entries.map((e) => {
+    const href = `${encodeURIComponent(e.dir)}/index.html`;
+    const name = e.hasReport ? `<a href="${h(href)}">${h(e.experiment)}</a>` : `${h(e.experiment)} <span class="n">(no index.html: run gradlab report)</span>`;
+    const status = e.error
+      ? `<span class="status status-failed">${h(e.error)}</span>`
+      : `${e.counts.ok} ok${e.counts.diverged ? `, <span class="status status-diverged">${e.counts.diverged} diverged</span>` : ''}${e.counts.failed ? `, <span class="status status-failed">${e.counts.failed} failed</span>` : ''}`;
+    return `<tr data-dir="${h(e.dir)}"><td>${name}${e.quick ? ' <span class="badge quick">quick</span>' : ''}${e.dir !== e.experiment ? ` <span class="n">in ${h(e.dir)}/</span>` : ''}</td><td>${h(e.description)}</td><td class="num"><time datetime="${h(e.startedAt)}">${h(e.startedAt || '—')}</time></td><td>${h(e.backend)}</td><td class="num">${e.variants}</td><td>${status}</td></tr>`;
+  }).join('\n');
+  const html = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>gradlab reports</title>
+<style>${REPORT_CSS}</style>
+</head>
+<body>
+<main>
+<h1>gradlab reports</h1>
+<p class="caption">Every experiment under this folder, newest first. Each report opens offline.</p>
+${entries.length === 0 ? '<p>No results yet: run <code>npm run experiment &lt;name&gt;</code>.</p>' : `<table id="reports-table"><thead><tr><th>experiment</th><th>description</th><th>started</th><th>backend</th><th>variants</th><th>runs</th></tr></thead>
+<tbody>${rows}</tbody></table>`}
+</main>
+</body>
+</html>
+`;
+  const path = join(reportsRoot, 'index.html');
+  writeFileAtomic(path, html);
+  return path;
+}

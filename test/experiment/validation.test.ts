@@ -1,0 +1,75 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { gradlab, REPO } from '../helpers/cli.ts';
+
+const valid = {
+  name: 'validation-probe',
+  description: 'a tiny valid experiment',
+  task: { name: 'adding', T: 6, variant: 'arjovsky', testSize: 16 },
+  steps: 3,
+  seeds: [0],
+  batchSize: 4,
+  logEvery: 1,
+  valSize: 8,
+  defaults: { cell: 'lstm', hiddenSize: 3, optimizer: { name: 'adam' } },
+  variants: [{ name: 'a' }],
+};
+
+// Definitions are mutated as loose JSON on purpose: the point is to feed the CLI bad input.
+type Mutation = (e: Record<string, any>) => void;
+
+const cases: [string, Mutation, RegExp][] = [
+  ['unknown variant key', (e) => (e.variants[0].hiden = 3), /variants\[0\].*hiden/],
+  ['negative steps', (e) => (e.steps = -5), /experiment\.steps.*>=1/],
+  ['unknown cell', (e) => (e.variants[0].cell = 'lstmm'), /variants\[0\]\.cell.*"rnn_tanh".*"lstm".*"gru"/],
+  ['T < 2', (e) => (e.task.T = 1), /task\.T.*>=2/],
+  ['unknown task', (e) => (e.task = { name: 'sorting', T: 5 }), /experiment\.task\.name/],
+  ['accumulation not dividing the batch', (e) => (e.variants[0].accumulation = 3), /accumulation: must divide batchSize 4/],
+  ['duplicate variant names', (e) => e.variants.push({ name: 'a' }), /"a" is used twice/],
+  ['adding T too short for its variant', (e) => (e.task = { name: 'adding', T: 3, variant: 'hochreiter' }), /task\.T must be an integer/],
+];
+
+function writeDefinition(e: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gradlab-def-'));
+  const file = join(dir, 'experiment.json');
+  writeFileSync(file, JSON.stringify(e));
+  return file;
+}
+
+describe('a bad experiment definition or option exits 2 with one line, before anything runs or is written', () => {
+  it.each(cases)('%s', (_what, mutate, message) => {
+    const e = structuredClone(valid) as Record<string, any>;
+    e.name = `validation-${Math.random().toString(36).slice(2, 8)}`;
+    mutate(e);
+    const r = gradlab(['experiment', writeDefinition(e)]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(join(REPO, 'reports', e.name as string))).toBe(false);
+  });
+
+  it.each([
+    [['experiment', 'no-such-experiment'], /unknown experiment "no-such-experiment".*vanishing/],
+    [['experiment', 'vanishing', '--steps', '-3'], /--steps must be an integer >= 1/],
+    [['experiment', 'vanishing', '--seeds', '1,x'], /--seeds must be a comma-separated list/],
+    [['experiment', 'vanishing', '--out', '/tmp/elsewhere'], /--out must be a folder inside/],
+    [['experiment', 'vanishing', '--out', 'reports/../src'], /--out must be a folder inside/],
+  ])('gradlab %j', (args, message) => {
+    const r = gradlab(args as string[]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message as RegExp);
+  });
+
+  it('a valid definition runs and writes results.json under reports/<name>', () => {
+    const e = { ...structuredClone(valid), name: `validation-ok-${process.pid}` };
+    const r = gradlab(['experiment', writeDefinition(e)]);
+    expect(r.stderr).toMatch(/wrote reports\/validation-ok-\d+\/results\.json/);
+    expect(r.status).toBe(0);
+    const dir = join(REPO, 'reports', e.name);
+    expect(existsSync(join(dir, 'results.json'))).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -1,0 +1,110 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeReport } from '../../src/report/write.ts';
+import { HOSTILE_NAME, hostileResults, vanishingLikeResults } from './fixtures.ts';
+
+/**
+ * The written report in a real browser: headless Debian Chromium from file://, no console errors,
+ * every chart drawn by Plotly. A missing Chromium fails the test (CI must install it), never skips.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = resolve('test-artifacts');
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let context: BrowserContext | undefined;
+let userDataDir: string | undefined;
+
+/** The browser, started on first use: each test fails (not skips) when Chromium is missing. */
+async function browser(): Promise<BrowserContext> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: the browser test needs Debian's Chromium (apt-get install chromium)`);
+  }
+  if (!context) {
+    userDataDir = mkdtempSync(join(tmpdir(), 'gradlab-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+      viewport: { width: 1440, height: 900 },
+    });
+  }
+  return context;
+}
+
+afterAll(async () => {
+  await context?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+interface Opened {
+  page: Page;
+  problems: string[];
+}
+
+async function open(indexHtml: string): Promise<Opened> {
+  const page = await (await browser()).newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console.error: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('dialog', (d) => { problems.push(`dialog: ${d.message()}`); void d.dismiss(); });
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+  await page.goto(pathToFileURL(indexHtml).href);
+  await page.waitForSelector('body[data-gradlab-rendered="done"]', { timeout: 30_000 });
+  return { page, problems };
+}
+
+async function expectAllChartsDrawn(page: Page, heatmaps: number): Promise<void> {
+  const charts = await page.locator('.chart').count();
+  expect(charts).toBe(heatmaps + 6);
+  expect(await page.locator('.chart.js-plotly-plot').count()).toBe(charts);
+  expect(await page.locator('.js-plotly-plot .main-svg').count()).toBeGreaterThanOrEqual(charts);
+  // Heatmaps are drawn as images inside the SVG; lines as paths in the scatter layer.
+  expect(await page.locator('.chart-heatmap .hm image').count()).toBe(heatmaps);
+  for (const id of ['flow-end', 'loss-chart', 'gradnorm-chart', 'sigma-chart']) {
+    expect(await page.locator(`#${id} .scatterlayer .trace path.js-line`).count(), id).toBeGreaterThan(0);
+  }
+}
+
+describe('report in headless Chromium', () => {
+  it('renders the vanishing report without errors and saves a screenshot', async () => {
+    const dir = join(ARTIFACTS, 'report-vanishing');
+    const index = writeReport(dir, vanishingLikeResults());
+    const { page, problems } = await open(index);
+    await expectAllChartsDrawn(page, 4);
+    // The layer selector redraws; the two-layer LSTM then shows its top layer.
+    await page.selectOption('#layer-select', '1');
+    await expect.poll(() => page.locator('#heatmap-layer-2').textContent()).toBe('layer 1 of 2');
+    await page.selectOption('#layer-select', '0');
+    await page.selectOption('#flow-scale', 'rel');
+    await page.selectOption('#flow-scale', 'abs');
+    await page.waitForTimeout(200);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const shot = join(ARTIFACTS, 'report.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'report-first-screen.png') });
+    expect(statSync(shot).size).toBeGreaterThan(50_000);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('shows hostile names as text: no dialog, no error, no injected element', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradlab-hostile-'));
+    const index = writeReport(dir, hostileResults());
+    const { page, problems } = await open(index);
+    await expectAllChartsDrawn(page, 2);
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.locator('#panel-0 h3').textContent()).toBe(HOSTILE_NAME);
+    // Plotly's legend shows the name literally too.
+    const legend = await page.locator('#loss-chart .legendtext').allTextContents();
+    expect(legend.some((t) => t.startsWith('<img src=x'))).toBe(true);
+    expect(await page.evaluate(() => document.scripts.length)).toBe(4);
+    expect(problems).toEqual([]);
+    await page.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
