@@ -41,7 +41,7 @@ describe('PyTorch parity (torch 1.13 nn.RNN/LSTM/GRU + nn.Linear, float64)', () 
     const theirs = JSON.parse(runPython([SCRIPT, '--batch'], JSON.stringify(cases))) as GradOutput[];
     cases.forEach((c, n) => {
       const tag = `${cell} case ${n} (fast-check seed ${seed})`;
-      for (const path of ['fused', 'reference'] as const) {
+      for (const path of ['sequence', 'fused', 'reference'] as const) {
         const ours = computeCaseGradients(parseGradCase(c), { dtype: 'float64', backend: cpu, path });
         expectClose([ours.loss ?? NaN], [theirs[n].loss ?? NaN], `${tag} ${path} loss`);
         for (const name of Object.keys(theirs[n].grads)) {

@@ -4,6 +4,11 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cpu } from '../../src/backends/cpu/index.ts';
+import { loadExperiment } from '../../src/experiment/registry.ts';
+import { resolveExperiment } from '../../src/experiment/resolve.ts';
+import type { Results } from '../../src/experiment/results.ts';
+import { runExperiment } from '../../src/experiment/runner.ts';
 import { writeReport } from '../../src/report/write.ts';
 import { HOSTILE_NAME, hostileResults, vanishingLikeResults } from './fixtures.ts';
 
@@ -88,6 +93,25 @@ describe('report in headless Chromium', () => {
     await page.screenshot({ path: shot, fullPage: true });
     await page.screenshot({ path: join(ARTIFACTS, 'report-first-screen.png') });
     expect(statSync(shot).size).toBeGreaterThan(50_000);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('renders a real `vanishing --quick` run (the runner\'s own output) and saves its screenshot', async () => {
+    const exp = resolveExperiment(await loadExperiment('vanishing'), { quick: true });
+    const partial = runExperiment(exp, { backend: cpu });
+    const results: Results = {
+      ...partial,
+      env: {
+        gradlab: 'test', node: process.version, backend: 'cpu', platform: process.platform, gitCommit: null,
+        startedAt: new Date(0).toISOString(), durationMs: 0, command: 'gradlab experiment vanishing --quick',
+      },
+    };
+    const index = writeReport(join(ARTIFACTS, 'vanishing-quick'), results);
+    const { page, problems } = await open(index);
+    await expectAllChartsDrawn(page, exp.variants.length);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'vanishing-quick.png'), fullPage: true });
     expect(problems).toEqual([]);
     await page.close();
   });

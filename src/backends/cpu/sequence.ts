@@ -332,8 +332,7 @@ export function sequenceBackward(tapeIn: SequenceTape, dhs: readonly (Tensor | n
   const dhRec = new Float64Array(BH); // what h_t receives from step t+1 (through W_hh, and z for the GRU)
   const dc = new Float64Array(BH); // lstm: dL/dc_t carried back
   const scratch = new Float64Array(cell === 'gru' ? BH : 0); // gru: dG_h W_hh before adding z dh
-  const dhTotal = allocate(dtype, T * BH);
-  const f32 = dtype === 'float32';
+  const dhTotal = allocate(dtype, T * BH); // rounded to dtype as stored; the recursion stays float64
 
   for (let t = last; t >= 0; t--) {
     const ext = dhs[t]?.data ?? null;
@@ -405,7 +404,6 @@ export function sequenceBackward(tapeIn: SequenceTape, dhs: readonly (Tensor | n
       gemmNT(dGh, t * B * GH, wHhT, 0, dhRec, 0, B, H, GH);
     }
   }
-  if (f32) for (let k = 0; k < (last + 1) * BH; k++) dhTotal[k] = Math.fround(dhTotal[k]);
 
   // Weight gradients: one GEMM each over all rows, reductions made contiguous by transposing.
   const dGiT = new Float64Array(GH * rows);
