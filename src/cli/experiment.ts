@@ -6,7 +6,7 @@ import { cpu } from '../backends/cpu/index.ts';
 import { loadExperiment } from '../experiment/registry.ts';
 import { ExperimentError, resolveExperiment, type RunOverrides } from '../experiment/resolve.ts';
 import type { Results } from '../experiment/results.ts';
-import { prepareTasks, runExperiment } from '../experiment/runner.ts';
+import { prepareTasks, runExperimentInWorkers } from '../experiment/runner.ts';
 import { toJson, writeFileAtomic } from '../io/atomicWrite.ts';
 import { createProgress } from './progress.ts';
 import { UsageError } from './usageError.ts';
@@ -20,6 +20,7 @@ interface ExperimentCliOptions {
   backend: string;
   out?: string;
   quick?: boolean;
+  workers: string;
 }
 
 function parseSeeds(text: string): number[] {
@@ -68,8 +69,11 @@ export function registerExperiment(program: Command): void {
     .option('--backend <backend>', 'cpu (webgpu is not built yet)', 'cpu')
     .option('--out <dir>', 'output folder inside reports/ (default reports/<name>)')
     .option('--quick', 'the small smoke-test size (seconds)')
+    .option('--workers <n>', 'runs trained side by side in worker threads (results are identical to 1)', '1')
     .action(async (nameOrPath: string, opts: ExperimentCliOptions) => {
       if (opts.backend !== 'cpu') throw new UsageError(`--backend must be cpu (the webgpu backend is not built yet), got "${opts.backend}"`);
+      const workers = Number(opts.workers);
+      if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers must be an integer >= 1, got "${opts.workers}"`);
       const overrides: RunOverrides = {
         quick: opts.quick ?? false,
         ...(opts.steps !== undefined ? { steps: parseSteps(opts.steps) } : {}),
@@ -86,7 +90,7 @@ export function registerExperiment(program: Command): void {
       }
       const dir = outputDir(exp.name, opts.out);
       const startedAt = new Date();
-      const partial = runExperiment(exp, { backend: cpu, progress: createProgress() });
+      const partial = await runExperimentInWorkers(exp, { backend: cpu, workers, progress: createProgress({ parallel: workers > 1 }) });
       const results: Results = {
         ...partial,
         env: {

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { ProgressSink } from '../experiment/runner.ts';
+import type { ProgressSink, RunProgress } from '../experiment/runner.ts';
 import type { RunResult } from '../experiment/results.ts';
 
 function outcome(r: RunResult): string {
@@ -9,49 +9,47 @@ function outcome(r: RunResult): string {
   return `ok (${(r.durationMs / 1000).toFixed(1)} s${r.earlyStopped ? ', stopped early' : ''}) ${shown.join(', ')}`;
 }
 
-/** A bar per run on a terminal (steps/s, loss, ETA); on a pipe or in CI, plain lines. */
-export function createProgress(stream: NodeJS.WriteStream = process.stderr): ProgressSink {
-  if (stream.isTTY) {
-    let bar: cliProgress.SingleBar | null = null;
-    let started = 0;
-    return {
-      startRun(label, index, total, steps) {
-        started = Date.now();
-        bar = new cliProgress.SingleBar({
-          format: `[${index + 1}/${total}] ${label} {bar} {value}/{total} | {rate} steps/s | loss {loss} | ETA {eta_formatted}`,
-          stream,
-          hideCursor: true,
-        }, cliProgress.Presets.shades_classic);
-        bar.start(steps, 0, { loss: '-', rate: '-' });
-      },
-      step(step, loss) {
-        const rate = ((step + 1) / Math.max((Date.now() - started) / 1000, 1e-3)).toFixed(1);
-        bar?.update(step + 1, { loss: loss.toPrecision(4), rate });
-      },
-      endRun(r) {
-        bar?.stop();
-        stream.write(`  ${r.variant} seed ${r.seed}: ${outcome(r)}\n`);
-      },
-    };
-  }
-  // Plain lines: one at every tenth of a run, so a log shows progress without flooding.
-  let label = '';
-  let total = 0;
-  let started = 0;
+/** Plain lines: one at every tenth of a run, so a log shows progress without flooding. */
+function plainRun(stream: NodeJS.WritableStream, label: string, steps: number): RunProgress {
+  const started = Date.now();
+  const every = Math.max(1, Math.round(steps / 10));
   return {
-    startRun(l, index, count, steps) {
-      label = `[${index + 1}/${count}] ${l}`;
-      total = steps;
-      started = Date.now();
-    },
     step(step, loss) {
       const done = step + 1;
-      if (done === total || done % Math.max(1, Math.round(total / 10)) !== 0) return;
+      if (done === steps || done % every !== 0) return;
       const rate = done / Math.max((Date.now() - started) / 1000, 1e-3);
-      stream.write(`${label}: step ${done}/${total}, loss ${loss.toPrecision(4)}, ${rate.toFixed(1)} steps/s, ETA ${Math.round((total - done) / rate)} s\n`);
+      stream.write(`${label}: step ${done}/${steps}, loss ${loss.toPrecision(4)}, ${rate.toFixed(1)} steps/s, ETA ${Math.round((steps - done) / rate)} s\n`);
     },
-    endRun(r) {
+    end(r) {
       stream.write(`${label}: ${outcome(r)}\n`);
+    },
+  };
+}
+
+/** A bar per run on a terminal (steps/s, loss, ETA) when runs go one at a time; otherwise (a
+ * pipe, CI, or several runs at once in workers) plain lines. */
+export function createProgress(opts: { parallel: boolean }, stream: NodeJS.WriteStream = process.stderr): ProgressSink {
+  return {
+    startRun(name, index, total, steps) {
+      const label = `[${index + 1}/${total}] ${name}`;
+      if (!stream.isTTY || opts.parallel) return plainRun(stream, label, steps);
+      const started = Date.now();
+      const bar = new cliProgress.SingleBar({
+        format: `${label} {bar} {value}/{total} | {rate} steps/s | loss {loss} | ETA {eta_formatted}`,
+        stream,
+        hideCursor: true,
+      }, cliProgress.Presets.shades_classic);
+      bar.start(steps, 0, { loss: '-', rate: '-' });
+      return {
+        step(step, loss) {
+          const rate = ((step + 1) / Math.max((Date.now() - started) / 1000, 1e-3)).toFixed(1);
+          bar.update(step + 1, { loss: loss.toPrecision(4), rate });
+        },
+        end(r) {
+          bar.stop();
+          stream.write(`  ${r.variant} seed ${r.seed}: ${outcome(r)}\n`);
+        },
+      };
     },
   };
 }

@@ -7,17 +7,24 @@ import { train } from '../train/trainer.ts';
 import type { ResolvedExperiment, ResolvedVariant, TaskSpec } from './config.ts';
 import type { Results, RunResult } from './results.ts';
 import { RESULTS_SCHEMA } from './results.ts';
+import { runInWorkers, type RunJob } from './workerPool.ts';
+
+/** Progress of one run. */
+export interface RunProgress {
+  step(step: number, loss: number): void;
+  end(result: RunResult): void;
+}
 
 /** Progress of the runs, for a bar on a terminal or plain lines in a log. */
 export interface ProgressSink {
-  startRun(label: string, index: number, total: number, steps: number): void;
-  step(step: number, loss: number): void;
-  endRun(result: RunResult): void;
+  startRun(label: string, index: number, total: number, steps: number): RunProgress;
 }
 
 export interface RunnerOptions {
   backend: Backend;
   progress?: ProgressSink;
+  /** Worker threads running (variant, seed) jobs side by side; 1 runs them in this thread. */
+  workers?: number;
 }
 
 /** Tasks by their resolved settings: variants that share a task share its test set. */
@@ -73,19 +80,7 @@ export function runOne(exp: ResolvedExperiment, v: ResolvedVariant, task: Task, 
   }
 }
 
-/** Train every variant x seed, in order; a failed or diverged run does not stop the others. */
-export function runExperiment(exp: ResolvedExperiment, opts: RunnerOptions): Omit<Results, 'env'> {
-  const getTask = prepareTasks(exp);
-  const runs: RunResult[] = [];
-  const total = exp.variants.length * exp.seeds.length;
-  for (const v of exp.variants) {
-    for (const seed of exp.seeds) {
-      opts.progress?.startRun(`${v.name} seed ${seed}`, runs.length, total, exp.steps);
-      const r = runOne(exp, v, getTask(v.task), seed, opts.backend, opts.progress ? (s, l) => opts.progress!.step(s, l) : undefined);
-      opts.progress?.endRun(r);
-      runs.push(r);
-    }
-  }
+function header(exp: ResolvedExperiment, getTask: (spec: TaskSpec) => Task, runs: RunResult[]): Omit<Results, 'env'> {
   return {
     schema: RESULTS_SCHEMA,
     experiment: exp.name,
@@ -94,4 +89,42 @@ export function runExperiment(exp: ResolvedExperiment, opts: RunnerOptions): Omi
     baselines: [...getTask(exp.task).baselines],
     runs,
   };
+}
+
+/** Train every variant x seed, in order; a failed or diverged run does not stop the others. */
+export function runExperiment(exp: ResolvedExperiment, opts: RunnerOptions): Omit<Results, 'env'> {
+  const getTask = prepareTasks(exp);
+  const runs: RunResult[] = [];
+  const total = exp.variants.length * exp.seeds.length;
+  for (const v of exp.variants) {
+    for (const seed of exp.seeds) {
+      const progress = opts.progress?.startRun(`${v.name} seed ${seed}`, runs.length, total, exp.steps);
+      const r = runOne(exp, v, getTask(v.task), seed, opts.backend, progress ? (s, l) => progress.step(s, l) : undefined);
+      progress?.end(r);
+      runs.push(r);
+    }
+  }
+  return header(exp, getTask, runs);
+}
+
+/**
+ * The same runs spread over `opts.workers` worker threads (CPU backend only): identical results
+ * (every run is seeded on its own), in the same order as runExperiment's.
+ */
+export async function runExperimentInWorkers(exp: ResolvedExperiment, opts: RunnerOptions): Promise<Omit<Results, 'env'>> {
+  const workers = opts.workers ?? 1;
+  if (workers <= 1) return runExperiment(exp, opts);
+  const getTask = prepareTasks(exp);
+  const jobs: RunJob[] = exp.variants.flatMap((_, variant) => exp.seeds.map((seed) => ({ variant, seed, index: 0 })));
+  jobs.forEach((j, i) => (j.index = i));
+  const live = new Map<number, RunProgress>();
+  const runs = await runInWorkers(exp, jobs, workers, {
+    start: (j) => {
+      const p = opts.progress?.startRun(`${exp.variants[j.variant].name} seed ${j.seed}`, j.index, jobs.length, exp.steps);
+      if (p) live.set(j.index, p);
+    },
+    step: (j, step, loss) => live.get(j.index)?.step(step, loss),
+    end: (j, r) => live.get(j.index)?.end(r),
+  });
+  return header(exp, getTask, runs);
 }

@@ -1,0 +1,22 @@
+import { parentPort } from 'node:worker_threads';
+import { cpu } from '../backends/cpu/index.ts';
+import { prepareTasks, runOne } from './runner.ts';
+import type { WorkerReply, WorkerRequest } from './workerPool.ts';
+
+// A worker thread of `gradlab experiment --workers N`: runs the (variant, seed) jobs it is sent.
+const port = parentPort;
+if (!port) throw new Error('runWorker.ts must run in a worker thread');
+port.on('message', ({ experiment, job }: WorkerRequest) => {
+  const getTask = prepareTasks(experiment);
+  const v = experiment.variants[job.variant];
+  let last = 0;
+  const result = runOne(experiment, v, getTask(v.task), job.seed, cpu, (step, loss) => {
+    // Progress at most ~10 times a second: messages are cheap, not free.
+    const now = Date.now();
+    if (now - last > 100) {
+      last = now;
+      port.postMessage({ index: job.index, step: { step, loss } } satisfies WorkerReply);
+    }
+  });
+  port.postMessage({ index: job.index, result } satisfies WorkerReply);
+});
