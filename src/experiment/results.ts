@@ -58,6 +58,9 @@ export interface RunResult {
   /** Steps actually trained (fewer than configured after an early stop or divergence). */
   stepsRun: number;
   earlyStopped?: boolean;
+  /** Every step's clipping when clipping is on: the factor the gradient was scaled by (norm
+   * clipping; 1 = not clipped), or the fraction of gradient elements clamped (value clipping). */
+  clipPerStep?: number[];
   durationMs: number;
   log: LogEntry[];
   metrics: Record<string, Num>;

@@ -37,6 +37,9 @@ export interface TrainResult {
   divergedAtStep?: number;
   stepsRun: number;
   earlyStopped: boolean;
+  /** Every step's clipping, when clipping is on: the factor the gradient was scaled by (norm
+   * clipping; 1 = not clipped) or the fraction of elements clamped (value clipping). */
+  clipPerStep?: number[];
   log: LogEntry[];
   metrics: Record<string, Num>;
   summary: RunSummary | null;
@@ -135,6 +138,7 @@ export function train(net: RecurrentNet, task: Task, cfg: TrainConfig, rngs: { d
   let divergedAtStep: number | undefined;
   let earlyStopped = false;
   let step = 0;
+  const clipPerStep: number[] = [];
 
   for (; step < cfg.steps; step++) {
     const lr = learningRateAt(cfg.schedule, baseLr, step);
@@ -156,6 +160,7 @@ export function train(net: RecurrentNet, task: Task, cfg: TrainConfig, rngs: { d
       clipped = n > 0;
       clipFactor = n / params.reduce((s, p) => s + p.size, 0);
     }
+    if (!diverged && cfg.clip.kind !== 'none') clipPerStep.push(clipFactor);
     let entry: LogEntry | null = null;
     if (logging || diverged) {
       entry = {
@@ -217,5 +222,8 @@ export function train(net: RecurrentNet, task: Task, cfg: TrainConfig, rngs: { d
       ? (withGrads[withGrads.length - 1].sigmaMaxWhh ?? []).map((s) => s !== null && s < 1 / PASCANU_GAMMA)
       : null,
   };
-  return { status, divergedAtStep, stepsRun: step, earlyStopped, log, metrics, summary };
+  return {
+    status, divergedAtStep, stepsRun: step, earlyStopped, log, metrics, summary,
+    ...(cfg.clip.kind !== 'none' ? { clipPerStep } : {}),
+  };
 }
