@@ -13,10 +13,14 @@ function outcome(r: RunResult): string {
 function plainRun(stream: NodeJS.WritableStream, label: string, steps: number): RunProgress {
   const started = Date.now();
   const every = Math.max(1, Math.round(steps / 10));
+  let printed = 0;
   return {
+    // Called for every step in one thread, but only now and then from a worker: print when a
+    // tenth boundary has been crossed, not only when a step lands on it.
     step(step, loss) {
       const done = step + 1;
-      if (done === steps || done % every !== 0) return;
+      if (done === steps || Math.floor(done / every) <= printed) return;
+      printed = Math.floor(done / every);
       const rate = done / Math.max((Date.now() - started) / 1000, 1e-3);
       stream.write(`${label}: step ${done}/${steps}, loss ${loss.toPrecision(4)}, ${rate.toFixed(1)} steps/s, ETA ${Math.round((steps - done) / rate)} s\n`);
     },

@@ -24,7 +24,7 @@ describe('the training loop', () => {
       expect(e.updateRatio! > 0).toBe(true);
       expect(Object.keys(e.paramGradNorms)).toContain('rnn.weight_hh_l0');
       // The global norm is the root of the per-parameter norms' squares.
-      const sq = Object.values(e.paramGradNorms).reduce((s, v) => s + (v as number) ** 2, 0);
+      const sq = Object.values(e.paramGradNorms).reduce<number>((s, v) => s + (v ?? NaN) ** 2, 0);
       expect(Math.abs(Math.sqrt(sq) - e.gradNorm!)).toBeLessThan(1e-9 * e.gradNorm!);
     }
     expect(run.clipPerStep).toBeUndefined();
