@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { cpu } from '../backends/cpu/index.ts';
@@ -69,7 +70,7 @@ export function registerExperiment(program: Command): void {
     .option('--backend <backend>', 'cpu (webgpu is not built yet)', 'cpu')
     .option('--out <dir>', 'output folder inside reports/ (default reports/<name>)')
     .option('--quick', 'the small smoke-test size (seconds)')
-    .option('--workers <n>', 'runs trained side by side in worker threads (results are identical to 1)', '1')
+    .option('--workers <n>', 'runs trained side by side in worker threads; results are identical for any n (default: one per CPU core)', String(availableParallelism()))
     .action(async (nameOrPath: string, opts: ExperimentCliOptions) => {
       if (opts.backend !== 'cpu') throw new UsageError(`--backend must be cpu (the webgpu backend is not built yet), got "${opts.backend}"`);
       const workers = Number(opts.workers);
@@ -90,7 +91,9 @@ export function registerExperiment(program: Command): void {
       }
       const dir = outputDir(exp.name, opts.out);
       const startedAt = new Date();
-      const partial = await runExperimentInWorkers(exp, { backend: cpu, workers, progress: createProgress({ parallel: workers > 1 }) });
+      const progress = createProgress();
+      const partial = await runExperimentInWorkers(exp, { backend: cpu, workers, progress });
+      progress.close();
       const results: Results = {
         ...partial,
         env: {

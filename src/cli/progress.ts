@@ -30,30 +30,38 @@ function plainRun(stream: NodeJS.WritableStream, label: string, steps: number): 
   };
 }
 
-/** A bar per run on a terminal (steps/s, loss, ETA) when runs go one at a time; otherwise (a
- * pipe, CI, or several runs at once in workers) plain lines. */
-export function createProgress(opts: { parallel: boolean }, stream: NodeJS.WriteStream = process.stderr): ProgressSink {
+/**
+ * On a terminal, a bar per run in progress (steps/s, loss, ETA) — several at once when runs go
+ * side by side in workers — and a line per finished run above them; on a pipe or in CI, plain
+ * lines. Call `close()` when every run has ended.
+ */
+export function createProgress(stream: NodeJS.WriteStream = process.stderr): ProgressSink & { close(): void } {
+  if (!stream.isTTY) return { startRun: (name, index, total, steps) => plainRun(stream, `[${index + 1}/${total}] ${name}`, steps), close() {} };
+  const bars = new cliProgress.MultiBar({
+    format: '{label} {bar} {value}/{total} | {rate} steps/s | loss {loss} | ETA {eta_formatted}',
+    stream,
+    hideCursor: true,
+    clearOnComplete: true,
+  }, cliProgress.Presets.shades_classic);
   return {
     startRun(name, index, total, steps) {
       const label = `[${index + 1}/${total}] ${name}`;
-      if (!stream.isTTY || opts.parallel) return plainRun(stream, label, steps);
       const started = Date.now();
-      const bar = new cliProgress.SingleBar({
-        format: `${label} {bar} {value}/{total} | {rate} steps/s | loss {loss} | ETA {eta_formatted}`,
-        stream,
-        hideCursor: true,
-      }, cliProgress.Presets.shades_classic);
-      bar.start(steps, 0, { loss: '-', rate: '-' });
+      const bar = bars.create(steps, 0, { label, loss: '-', rate: '-' });
       return {
         step(step, loss) {
           const rate = ((step + 1) / Math.max((Date.now() - started) / 1000, 1e-3)).toFixed(1);
           bar.update(step + 1, { loss: loss.toPrecision(4), rate });
         },
         end(r) {
-          bar.stop();
-          stream.write(`  ${r.variant} seed ${r.seed}: ${outcome(r)}\n`);
+          bars.remove(bar);
+          bars.log(`${label}: ${outcome(r)}\n`);
         },
       };
+    },
+    close() {
+      bars.update(); // flushes lines logged since the last redraw; stop() alone drops them
+      bars.stop();
     },
   };
 }
