@@ -1,0 +1,395 @@
+/**
+ * The benchmark of issue 6: ms per training step for gradlab, PyTorch and TensorFlow.js, measured
+ * side by side in one run, plus the `gradlab experiment --workers 2` vs `--workers 1` throughput.
+ *
+ * One training step = forward over T, BPTT, Adam update; single layer, linear head on h_T, MSE.
+ * gradlab also computes the dL/dh_t probe (hiddenGradNorms) every step; the peers do not.
+ *
+ * The peers run in their own processes (bench/torchPeer.py, bench/tfjsPeer.ts), driven step block
+ * by step block over stdin/stdout, so each (shape, cell) alternates gradlab and every peer variant
+ * round by round (the order rotates each round): a neighbour process loading the cores slows all
+ * of them alike. While one runs, the others wait on a pipe read (no CPU). Medians of the timed
+ * steps after warm-up.
+ *
+ * Usage: npm run bench [-- --quick] [--shapes small,wide,long] [--cells lstm,rnn_tanh]
+ *   [--peers torch,tfjs-wasm,tfjs-cpu] [--warmup N] [--rounds N] [--per-round N]
+ *   [--round-budget-ms MS] [--variant-budget-ms MS] [--no-workers] [--workers-steps N] [--out reports/bench.json]
+ * --quick: the small shape only, fewer steps, no tfjs-cpu, a shorter workers check (under a minute).
+ */
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { backward, zeroGrad } from '../src/autograd/index.ts';
+import { hiddenGradNorms } from '../src/diagnostics/hiddenGradNorms.ts';
+import { RecurrentNet } from '../src/nn/recurrentNet.ts';
+import { mseLoss } from '../src/ops/index.ts';
+import { tensor } from '../src/tensor/create.ts';
+import { Rng } from '../src/tensor/rng.ts';
+import { createOptimizer } from '../src/train/optimizers.ts';
+import {
+  CELLS, FLOP_FORMULA, SHAPES, flopsPerStep, formatTable, gflops, median, summarizeRow,
+  type BenchCell, type BenchReport, type BenchRow, type BenchShape, type Timing, type WorkersResult,
+} from './report.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const has = (name: string): boolean => args.includes(`--${name}`);
+const arg = (name: string, def: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
+};
+const quick = has('quick');
+const shapes = arg('shapes', quick ? 'small' : SHAPES.map((s) => s.name).join(',')).split(',').map((n) => {
+  const s = SHAPES.find((x) => x.name === n);
+  if (!s) throw new Error(`unknown shape ${n} (${SHAPES.map((x) => x.name).join(', ')})`);
+  return s;
+});
+const cells = arg('cells', CELLS.join(',')).split(',') as BenchCell[];
+// tfjs's cpu backend takes seconds per step (never the best peer): full runs only, unless asked.
+const peerGroups = arg('peers', quick ? 'torch,tfjs-wasm' : 'torch,tfjs-wasm,tfjs-cpu').split(',').filter(Boolean);
+const warmup = Number(arg('warmup', quick ? '2' : '5'));
+const rounds = Number(arg('rounds', quick ? '3' : '5'));
+const perRound = Number(arg('per-round', quick ? '2' : '3'));
+/** A variant slower than this per round runs fewer steps per round (at least 1): tfjs's cpu
+ * backend takes seconds per step on the wide shape. */
+const roundBudgetMs = Number(arg('round-budget-ms', quick ? '1500' : '3000'));
+/** A variant that has spent this long on one (shape, cell), warm-up included, stops once it has
+ * 2 timed steps (tfjs's cpu backend on the wide lstm). */
+const variantBudgetMs = Number(arg('variant-budget-ms', quick ? '5000' : '30000'));
+const outPath = resolve(ROOT, arg('out', 'reports/bench.json'));
+/** The issue's peer is Debian's torch under /usr/bin/python3; GRADLAB_BENCH_PYTHON overrides it. */
+const PYTHON = process.env.GRADLAB_BENCH_PYTHON ?? '/usr/bin/python3';
+
+// ---------------------------------------------------------------------------------------------
+// Runners: gradlab in this process, the peers in child processes.
+
+interface Runner {
+  label: string;
+  setup(shape: BenchShape, cell: BenchCell): Promise<void>;
+  steps(n: number): Promise<number[]>;
+}
+
+function gradlabRunner(): Runner {
+  let step: (() => void) | null = null;
+  return {
+    label: 'gradlab',
+    async setup(s, cell) {
+      const rng = Rng.seeded(1);
+      const net = RecurrentNet.create({ cell, inputSize: s.I, hiddenSize: s.H, numLayers: 1, outputSize: 1 }, rng, { dtype: 'float32' });
+      const params = [...net.params.values()];
+      const opt = createOptimizer(params, { name: 'adam', lr: 1e-3 });
+      const x = tensor(Float64Array.from({ length: s.B * s.T * s.I }, () => rng.uniform() * 2 - 1), [s.B, s.T, s.I], { dtype: 'float32' });
+      const y = tensor(Float64Array.from({ length: s.B }, () => rng.uniform()), [s.B, 1], { dtype: 'float32' });
+      step = () => {
+        zeroGrad(params);
+        const { output, hidden } = net.forward(x);
+        backward(mseLoss(output, y));
+        hiddenGradNorms(hidden);
+        opt.step(1e-3);
+      };
+    },
+    async steps(n) {
+      const ms: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        step!();
+        ms.push(performance.now() - t0);
+      }
+      return ms;
+    },
+  };
+}
+
+interface Reply {
+  ok: boolean;
+  error?: string;
+  ms?: number[];
+  [k: string]: unknown;
+}
+
+/** A peer process speaking one JSON object per line; lines that are not JSON (tfjs's warnings)
+ * are ignored. The first line it writes says whether it loaded. */
+class PeerProcess {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly queue: ((r: Reply) => void)[] = [];
+  private stderr = '';
+  private dead: string | null = null;
+  readonly hello: Promise<Reply>;
+
+  constructor(readonly name: string, cmd: string, cmdArgs: string[]) {
+    this.child = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stderr.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-2000);
+    });
+    const fail = (why: string): void => {
+      if (this.dead) return;
+      this.dead = why;
+      for (const f of this.queue.splice(0)) f({ ok: false, error: why });
+    };
+    this.child.on('error', (e) => fail(`${name}: ${e.message}`));
+    this.child.on('exit', (code, sig) => fail(`${name} exited (${code ?? sig}): ${this.stderr.trim().split('\n').slice(-3).join(' / ')}`));
+    this.child.stdin.on('error', () => undefined);
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      if (!line.startsWith('{')) return;
+      let r: Reply;
+      try {
+        r = JSON.parse(line) as Reply;
+      } catch {
+        return;
+      }
+      this.queue.shift()?.(r);
+    });
+    this.hello = new Promise((res) => this.queue.push(res));
+  }
+
+  request(msg: object): Promise<Reply> {
+    if (this.dead) return Promise.resolve({ ok: false, error: this.dead });
+    return new Promise((res) => {
+      this.queue.push(res);
+      this.child.stdin.write(`${JSON.stringify(msg)}\n`);
+    });
+  }
+
+  close(): void {
+    if (!this.dead) this.child.stdin.write('{"cmd":"quit"}\n');
+    this.child.stdin.end();
+    setTimeout(() => this.child.kill(), 2000).unref();
+  }
+}
+
+/** Runners of one peer process; a process shared by several runners is set up once per shape. */
+function peerRunners(proc: PeerProcess, impls: { label: string; impl?: string }[]): Runner[] {
+  let setupFor: string | null = null;
+  let setupReply: Promise<Reply> | null = null;
+  return impls.map(({ label, impl }) => ({
+    label,
+    async setup(s, cell) {
+      const key = `${s.name}/${cell}`;
+      if (setupFor !== key) {
+        setupFor = key;
+        setupReply = proc.request({ cmd: 'setup', B: s.B, T: s.T, I: s.I, H: s.H, cell });
+      }
+      const r = await setupReply!;
+      if (!r.ok) throw new Error(r.error ?? 'setup failed');
+    },
+    async steps(n) {
+      const r = await proc.request({ cmd: 'steps', n, ...(impl ? { impl } : {}) });
+      if (!r.ok || !r.ms) throw new Error(r.error ?? 'no timings');
+      return r.ms;
+    },
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function startPeers(report: BenchReport): Promise<{ runners: Runner[]; procs: PeerProcess[] }> {
+  const runners: Runner[] = [];
+  const procs: PeerProcess[] = [];
+  const tsx = ['--import', 'tsx', join(ROOT, 'bench/tfjsPeer.ts')];
+  const wanted: { group: string; make: () => PeerProcess; impls: { label: string; impl?: string }[] }[] = [];
+  if (peerGroups.includes('torch')) {
+    const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+    if (probe.status !== 0) {
+      const why = `${PYTHON} -c 'import torch' failed: ${(probe.error?.message ?? probe.stderr ?? '').trim().split('\n').pop()}`;
+      report.peers['torch'] = { available: false, error: why };
+    } else {
+      for (const t of [1, 2]) {
+        wanted.push({ group: `torch-${t}t`, make: () => new PeerProcess(`torch-${t}t`, PYTHON, [join(ROOT, 'bench/torchPeer.py'), '--threads', String(t)]), impls: [{ label: `torch-${t}t` }] });
+      }
+    }
+  }
+  for (const backend of ['wasm', 'cpu']) {
+    if (!peerGroups.includes(`tfjs-${backend}`)) continue;
+    wanted.push({
+      group: `tfjs-${backend}`,
+      make: () => new PeerProcess(`tfjs-${backend}`, process.execPath, [...tsx, '--backend', backend]),
+      impls: [{ label: `tfjs-${backend}-loop`, impl: 'loop' }, { label: `tfjs-${backend}-layers`, impl: 'layers' }],
+    });
+  }
+  const started = wanted.map((w) => ({ ...w, proc: w.make() }));
+  for (const w of started) {
+    const hello = await Promise.race([
+      w.proc.hello,
+      new Promise<Reply>((res) => setTimeout(() => res({ ok: false, error: 'no answer in 60 s' }), 60_000).unref()),
+    ]);
+    const { ok, error, ...info } = hello;
+    report.peers[w.group] = ok ? { available: true, info } : { available: false, error: error ?? 'failed to start' };
+    if (ok) {
+      procs.push(w.proc);
+      runners.push(...peerRunners(w.proc, w.impls));
+    } else {
+      w.proc.close();
+      process.stderr.write(`peer ${w.group} unavailable: ${error}\n`);
+    }
+  }
+  return { runners, procs };
+}
+
+async function measure(shape: BenchShape, cell: BenchCell, runners: Runner[]): Promise<BenchRow> {
+  const live: Runner[] = [];
+  const timings: Record<string, Timing> = {};
+  const times = new Map<string, number[]>();
+  const last = new Map<string, number>();
+  const spent = new Map<string, number>();
+  const spend = (r: Runner, ms: number[]): number[] => {
+    spent.set(r.label, (spent.get(r.label) ?? 0) + ms.reduce((a, b) => a + b, 0));
+    return ms;
+  };
+  const safe = async (r: Runner, f: () => Promise<void>): Promise<void> => {
+    try {
+      await f();
+    } catch (e) {
+      timings[r.label] = { error: (e as Error).message };
+      const i = live.indexOf(r);
+      if (i >= 0) live.splice(i, 1);
+    }
+  };
+  for (const r of runners) {
+    await safe(r, async () => {
+      await r.setup(shape, cell);
+      live.push(r);
+    });
+  }
+  const stepsFor = (r: Runner, want: number): number => {
+    const ms = last.get(r.label);
+    return ms === undefined ? want : Math.max(1, Math.min(want, Math.floor(roundBudgetMs / ms)));
+  };
+  // Warm-up: the first step alone, then the rest within the round budget.
+  for (const r of [...live]) {
+    await safe(r, async () => {
+      const first = spend(r, await r.steps(1));
+      last.set(r.label, first[0]);
+      if (warmup > 1) {
+        const more = spend(r, await r.steps(stepsFor(r, warmup - 1)));
+        last.set(r.label, median(more));
+      }
+    });
+  }
+  for (let round = 0; round < rounds; round++) {
+    const order = live.map((_, i) => live[(i + round) % live.length]);
+    for (const r of order) {
+      if ((spent.get(r.label) ?? 0) > variantBudgetMs && (times.get(r.label)?.length ?? 0) >= 2) continue;
+      await safe(r, async () => {
+        const ms = spend(r, await r.steps(stepsFor(r, perRound)));
+        last.set(r.label, median(ms));
+        times.set(r.label, [...(times.get(r.label) ?? []), ...ms]);
+      });
+    }
+  }
+  for (const r of runners) {
+    const ms = times.get(r.label);
+    if (ms && !timings[r.label]) timings[r.label] = { medianMs: median(ms), n: ms.length, ms: ms.map((x) => Math.round(x * 100) / 100) };
+    else if (!timings[r.label]) timings[r.label] = { error: 'no timed steps' };
+  }
+  const flops = flopsPerStep(shape, cell);
+  const { gradlab, ...variants } = timings;
+  return summarizeRow({
+    shape: shape.name, B: shape.B, T: shape.T, I: shape.I, H: shape.H, cell, flops,
+    gradlab, gradlabGflops: 'medianMs' in gradlab ? gflops(flops, gradlab.medianMs) : null,
+    variants,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// --workers 2 vs --workers 1: wall time of the same experiment, alternated.
+
+function runExperiment(workers: number, steps: number): Promise<{ ms: number; error?: string }> {
+  const out = join('reports', 'bench-workers', `w${workers}`);
+  const cliArgs = ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'experiment', 'accumulation', '--steps', String(steps), '--workers', String(workers), '--out', out];
+  return new Promise((res) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, cliArgs, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => {
+      err = (err + d.toString()).slice(-2000);
+    });
+    child.on('exit', (code) => res({ ms: performance.now() - t0, ...(code !== 0 ? { error: `exit ${code}: ${err.trim().split('\n').pop()}` } : {}) }));
+  });
+}
+
+/** The runs of a results.json without their timings, for comparing two runs. */
+function runsWithoutTimes(workers: number): string {
+  const r = JSON.parse(readFileSync(join(ROOT, 'reports', 'bench-workers', `w${workers}`, 'results.json'), 'utf8')) as { runs: Record<string, unknown>[] };
+  return JSON.stringify(r.runs.map(({ durationMs: _d, ...rest }) => rest));
+}
+
+async function measureWorkers(): Promise<WorkersResult> {
+  const steps = Number(arg('workers-steps', quick ? '30' : '200'));
+  const command = `gradlab experiment accumulation --steps ${steps} --workers 1|2`;
+  const order = quick ? [1, 2] : [1, 2, 2, 1];
+  const w1Ms: number[] = [];
+  const w2Ms: number[] = [];
+  for (const w of order) {
+    process.stderr.write(`workers: ${command.replace('1|2', String(w))} ...\n`);
+    const r = await runExperiment(w, steps);
+    if (r.error) return { command, w1Ms, w2Ms, speedup: null, identical: null, error: r.error };
+    (w === 1 ? w1Ms : w2Ms).push(r.ms);
+  }
+  let identical: boolean | null = null;
+  try {
+    identical = runsWithoutTimes(1) === runsWithoutTimes(2);
+  } catch {
+    identical = null;
+  }
+  return { command, w1Ms, w2Ms, speedup: median(w1Ms) / median(w2Ms), identical };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const report: BenchReport = {
+    schema: 'gradlab-bench/1',
+    startedAt: new Date().toISOString(),
+    command: `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`,
+    machine: {
+      cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version,
+      platform: `${process.platform}-${process.arch}`, loadAvgBefore: loadavg(), loadAvgAfter: [],
+    },
+    settings: { quick, warmup, rounds, perRound, roundBudgetMs, variantBudgetMs },
+    flopFormula: FLOP_FORMULA,
+    peers: {},
+    rows: [],
+    workers: null,
+  };
+  process.stderr.write(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+  const { runners, procs } = await startPeers(report);
+  const all = [gradlabRunner(), ...runners];
+  try {
+    for (const shape of shapes) {
+      for (const cell of cells) {
+        const t0 = performance.now();
+        const row = await measure(shape, cell, all);
+        report.rows.push(row);
+        const cols = [['gradlab', row.gradlab] as const, ...Object.entries(row.variants)]
+          .map(([l, t]) => `${l} ${'medianMs' in t ? t.medianMs.toFixed(1) : 'n/a'}`);
+        process.stderr.write(`${shape.name} ${cell}: ${cols.join(', ')} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+      }
+    }
+  } finally {
+    for (const p of procs) p.close();
+  }
+  if (!has('no-workers')) report.workers = await measureWorkers();
+  report.machine.loadAvgAfter = loadavg();
+
+  const missing = Object.entries(report.peers).filter(([, p]) => !p.available).map(([g, p]) => `${g}: ${p.error}`);
+  console.log(formatTable(report.rows));
+  if (missing.length) console.log(`\nnot measured: ${missing.join('; ')}`);
+  console.log(`\nms = median ms per training step (forward, BPTT, Adam; gradlab also runs the dL/dh_t probe).`);
+  console.log(`peer columns show the fastest variant (torch: 1t/2t threads; tfjs: loop/layers); gradlab / best < 1 means gradlab is faster.`);
+  console.log(`GFLOP/s: ${FLOP_FORMULA}`);
+  const w = report.workers;
+  if (w) {
+    console.log(w.error
+      ? `\nworkers: ${w.command} failed: ${w.error}`
+      : `\nworkers: ${w.command}: --workers 1 ${w.w1Ms.map((x) => (x / 1000).toFixed(1)).join('/')} s, --workers 2 ${w.w2Ms.map((x) => (x / 1000).toFixed(1)).join('/')} s, speed-up ${w.speedup!.toFixed(2)}x, results identical: ${w.identical}`);
+  }
+  console.log(`load average before ${report.machine.loadAvgBefore.map((x) => x.toFixed(2)).join(' ')}, after ${report.machine.loadAvgAfter.map((x) => x.toFixed(2)).join(' ')} (${report.machine.cpus} CPUs)`);
+  mkdirSync(dirname(outPath), { recursive: true });
+  writeFileSync(outPath, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`wrote ${outPath}`);
+}
+
+await main();
