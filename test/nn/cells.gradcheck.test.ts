@@ -36,13 +36,13 @@ import { Rng } from '../../src/tensor/rng.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';
 import { fcParams } from '../helpers/fc.ts';
 import {
-  buildCase, caseValues, describeCase, netCaseArb, preactivations, runLoss, type BuiltCase, type NetCase, type ShapeBounds,
+  buildCase, caseValues, describeCase, gradcheckCase, netCaseArb, preactivations, runLoss, type BuiltCase, type NetCase, type ShapeBounds,
 } from './netCases.ts';
 
-const PATHS: readonly CellPath[] = ['reference', 'fused'];
+const PATHS: readonly CellPath[] = ['reference', 'fused', 'sequence'];
 const SMALL: ShapeBounds = { batch: 2, steps: 3, input: 2, hidden: 3, layers: 2 };
 
-/** Runs per property. Measured cost per run (one case, both paths), one core: full mode
+/** Runs per property. Measured cost per run (one case, each path), one core: full mode
  * ~5 ms (rnn) to ~20 ms (lstm, gru); fast mode ~20 ms (rnn) to ~50 ms (lstm, gru). The whole
  * file takes ~9 s of CPU; test/nn is budgeted at 40 s on 2 cores. */
 const FULL_MODE_RUNS = 40;
@@ -69,29 +69,15 @@ function reluKinksClear(b: BuiltCase, seed: number): boolean {
 function checkCase(c: NetCase, mode: 'full' | 'fast'): void {
   const values = caseValues(c);
   if (c.cell === 'rnn_relu') fc.pre(reluKinksClear(buildCase(c, values, 'float64'), c.seed ^ 0x5bd1e995));
-  for (const path of PATHS) {
-    const b = buildCase(c, values, 'float64');
-    const loss = (): Tensor => runLoss(b, path).loss;
-    try {
-      if (mode === 'full') {
-        const r = gradcheck(loss, b.inputs);
-        expect(r.comparisons).toBe(b.inputs.reduce((n, t) => n + t.size, 0));
-      } else {
-        b.inputs.forEach((t, i) => gradcheck(loss, [t], { fastMode: true, seed: c.seed + i }));
-      }
-    } catch (e) {
-      if (e instanceof GradcheckError) throw new Error(`${path} path, ${describeCase(c)}: ${e.message}`);
-      throw e;
-    }
-  }
+  for (const path of PATHS) gradcheckCase(c, values, path, mode);
 }
 
 describe.each(CELL_KINDS.map((cell) => [cell] as [CellKind]))('gradcheck of the RecurrentNet loss: %s', (cell) => {
-  it(`full Jacobian on small shapes, both paths, all parameters and x/h0${cell === 'lstm' ? '/c0' : ''}`, () => {
+  it(`full Jacobian on small shapes, every path, all parameters and x/h0${cell === 'lstm' ? '/c0' : ''}`, () => {
     fc.assert(fc.property(netCaseArb(cell, SMALL), (c) => checkCase(c, 'full')), fcParams(FULL_MODE_RUNS));
   });
 
-  it('fast mode (vᵀJu per input tensor) over B 1-4, T 1-12, I 1-5, H 1-6, numLayers 1-3, both paths', () => {
+  it('fast mode (vᵀJu per input tensor) over B 1-4, T 1-12, I 1-5, H 1-6, numLayers 1-3, every path', () => {
     fc.assert(fc.property(netCaseArb(cell), (c) => checkCase(c, 'fast')), fcParams(FAST_MODE_RUNS));
   });
 });

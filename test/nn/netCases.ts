@@ -7,7 +7,7 @@
  * every value, and shrinking acts on the shapes.
  */
 import fc from 'fast-check';
-import { noGrad } from '../../src/autograd/index.ts';
+import { gradcheck, GradcheckError, noGrad } from '../../src/autograd/index.ts';
 import type { CellKind } from '../../src/nn/cellKinds.ts';
 import { parameterShapes, RecurrentNet, type CellPath, type RecurrentNetConfig } from '../../src/nn/recurrentNet.ts';
 import { crossEntropyLoss, mseLoss } from '../../src/ops/index.ts';
@@ -192,4 +192,27 @@ export function minAbsPreactivation(b: BuiltCase): number {
 export function describeCase(c: NetCase): string {
   return `${c.cell} B=${c.batch} T=${c.steps} I=${c.input} H=${c.hidden} L=${c.layers} ${c.loss} ` +
     `O=${c.outputs} h0=${c.withH0} c0=${c.withC0} scale=${c.scale} seed=${c.seed}`;
+}
+
+/**
+ * Gradcheck of one case's loss on one path at torch's defaults, against every input tensor
+ * (parameters, x, h0, c0). 'full' compares the whole Jacobian and checks that every element was
+ * compared; 'fast' does one vᵀJu per input tensor, so a wrong small gradient cannot hide under
+ * a big one's rtol. A failure is rethrown naming the path and the case.
+ */
+export function gradcheckCase(c: NetCase, values: CaseValues, path: CellPath, mode: 'full' | 'fast'): void {
+  const b = buildCase(c, values, 'float64');
+  const loss = (): Tensor => runLoss(b, path).loss;
+  try {
+    if (mode === 'full') {
+      const r = gradcheck(loss, b.inputs);
+      const expected = b.inputs.reduce((n, t) => n + t.size, 0);
+      if (r.comparisons !== expected) throw new Error(`gradcheck compared ${r.comparisons} elements, expected ${expected}`);
+    } else {
+      b.inputs.forEach((t, i) => gradcheck(loss, [t], { fastMode: true, seed: c.seed + i }));
+    }
+  } catch (e) {
+    if (e instanceof GradcheckError) throw new Error(`${path} path, ${describeCase(c)}: ${e.message}`);
+    throw e;
+  }
 }

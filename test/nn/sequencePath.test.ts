@@ -38,7 +38,7 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { backward, gradcheck, GradcheckError } from '../../src/autograd/index.ts';
+import { backward } from '../../src/autograd/index.ts';
 import type { Backend } from '../../src/backends/backend.ts';
 import { cpu } from '../../src/backends/cpu/index.ts';
 import { hiddenGradNorms } from '../../src/diagnostics/hiddenGradNorms.ts';
@@ -51,7 +51,7 @@ import { Rng } from '../../src/tensor/rng.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';
 import { fcParams } from '../helpers/fc.ts';
 import {
-  buildCase, caseValues, describeCase, minAbsPreactivation, netCaseArb, runLoss, type NetCase, type ShapeBounds,
+  buildCase, caseValues, describeCase, gradcheckCase, minAbsPreactivation, netCaseArb, runLoss, type NetCase,
 } from './netCases.ts';
 
 type Group = Map<string, Float64Array>;
@@ -115,7 +115,7 @@ function compare(reference: Snapshot, sequence: Snapshot, tol: number, own: numb
 const OWN = 1e-10;
 
 /** Runs per property (per cell where it applies), sized for the file's time budget (header). */
-const RUNS = { equal: 100, saturating: 60, float32: 40, gradcheckFull: 20, gradcheckFast: 30, variants: 80 };
+const RUNS = { equal: 100, saturating: 60, float32: 40, variants: 80 };
 
 function checkEqual(c: NetCase, dtype: DType, tol: number, own: number): void {
   const values = caseValues(c);
@@ -132,32 +132,6 @@ function checkEqual(c: NetCase, dtype: DType, tol: number, own: number): void {
 }
 
 const MODERATE = [0.2, 0.5, 1];
-const SMALL: ShapeBounds = { batch: 2, steps: 3, input: 2, hidden: 3, layers: 2 };
-
-/** The relu kink (see cells.gradcheck.test.ts): keep pre-activations clear of 0 by far more
- * than a finite-difference stencil moves them (eps = 1e-6 times O(10) sensitivities). */
-function reluClear(c: NetCase): boolean {
-  return c.cell !== 'rnn_relu' || minAbsPreactivation(buildCase(c, caseValues(c), 'float64')) > 1e-3;
-}
-
-function gradcheckSequence(c: NetCase, mode: 'full' | 'fast'): void {
-  fc.pre(reluClear(c));
-  const b = buildCase(c, caseValues(c), 'float64');
-  const loss = (): Tensor => runLoss(b, 'sequence').loss;
-  try {
-    if (mode === 'full') {
-      const r = gradcheck(loss, b.inputs);
-      expect(r.comparisons).toBe(b.inputs.reduce((n, t) => n + t.size, 0));
-    } else {
-      // One vᵀJu per input tensor, so a wrong small gradient cannot hide under a big one's rtol.
-      b.inputs.forEach((t, i) => gradcheck(loss, [t], { fastMode: true, seed: c.seed + i }));
-    }
-  } catch (e) {
-    if (e instanceof GradcheckError) throw new Error(`sequence path, ${describeCase(c)}: ${e.message}`);
-    throw e;
-  }
-}
-
 describe.each(CELL_KINDS.map((cell) => [cell] as [CellKind]))('sequence path: %s', (cell) => {
   it('equals the reference path in float64, weights U(-s, s), s <= 1: to 1e-12 of the scale', () => {
     fc.assert(fc.property(netCaseArb(cell, undefined, MODERATE), (c) => checkEqual(c, 'float64', 1e-12, OWN)), fcParams(RUNS.equal));
@@ -175,13 +149,7 @@ describe.each(CELL_KINDS.map((cell) => [cell] as [CellKind]))('sequence path: %s
     fc.assert(fc.property(mse, (c) => checkEqual(c, 'float32', 1e-4, 1e-2)), fcParams(RUNS.float32));
   });
 
-  it('gradcheck, full Jacobian on small shapes: every parameter and x/h0/c0', () => {
-    fc.assert(fc.property(netCaseArb(cell, SMALL), (c) => gradcheckSequence(c, 'full')), fcParams(RUNS.gradcheckFull));
-  });
-
-  it('gradcheck, fast mode (vᵀJu per input tensor) over the full range', () => {
-    fc.assert(fc.property(netCaseArb(cell), (c) => gradcheckSequence(c, 'fast')), fcParams(RUNS.gradcheckFast));
-  });
+  // Gradcheck of the sequence path runs with the other paths in cells.gradcheck.test.ts.
 });
 
 describe('sequence path: the graph and the net around it', () => {
@@ -306,6 +274,7 @@ describe('sequence path: the checks can fail', () => {
       const g = proto.sequenceBackward.apply(cpu, args);
       return { ...g, dc0: cpu.scale(g.dc0!, 1.01) };
     };
-    expect(() => gradcheckSequence({ ...CASE, layers: 1, steps: 2 }, 'full')).toThrow(/sequence path.*gradcheck failed/);
+    const c = { ...CASE, layers: 1, steps: 2 };
+    expect(() => gradcheckCase(c, caseValues(c), 'sequence', 'full')).toThrow(/sequence path.*gradcheck failed/);
   });
 });
