@@ -85,8 +85,7 @@ export function registerExperiment(program: Command): void {
         exp = resolveExperiment(await loadExperiment(nameOrPath), overrides);
         prepareTasks(exp); // task settings are checked here, before anything runs or is written
       } catch (e) {
-        if (e instanceof ExperimentError || e instanceof UsageError) throw new UsageError(e.message);
-        if (e instanceof Error && e.message.startsWith('task.')) throw new UsageError(`experiment: ${e.message}`);
+        if (e instanceof ExperimentError) throw new UsageError(e.message);
         throw e;
       }
       const dir = outputDir(exp.name, opts.out);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { flattenNested, leadingShape } from '../io/nested.ts';
+import { zodLine } from '../io/zodLine.ts';
 import { CELL_KINDS } from '../nn/cellKinds.ts';
 import { parameterShapes, type RecurrentNetConfig } from '../nn/recurrentNet.ts';
 import { formatShape } from '../tensor/shape.ts';
@@ -36,16 +37,9 @@ const caseSchema = z.strictObject({
   c0: z.array(z.unknown()).optional(),
 });
 
-/** First zod issue as one line: `model.cell: Invalid option: expected one of ...`. */
-function zodLine(error: z.ZodError): string {
-  const issue = error.issues[0];
-  const where = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
-  return `${where}: ${issue.message}`;
-}
-
 export function parseGradCase(json: unknown): GradCase {
   const parsed = caseSchema.safeParse(json);
-  if (!parsed.success) throw new UsageError(`case: ${zodLine(parsed.error)}`);
+  if (!parsed.success) throw new UsageError(zodLine('case', parsed.error));
   const c = parsed.data;
   const model: RecurrentNetConfig = c.model;
   const [B, T] = leadingShape(c.x, 2);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { zodLine } from '../io/zodLine.ts';
 import {
   experimentSchema, taskSchema,
   type ExperimentDefinition, type ResolvedExperiment, type ResolvedVariant, type TaskSpec,
@@ -9,13 +9,6 @@ export interface RunOverrides {
   quick?: boolean;
   steps?: number;
   seeds?: number[];
-}
-
-/** One line from a zod error: the field path, then what is allowed. */
-export function zodLine(prefix: string, error: z.ZodError): string {
-  const issue = error.issues[0];
-  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-  return `${prefix}${path}: ${issue.message}`;
 }
 
 export class ExperimentError extends Error {

@@ -5,6 +5,7 @@ import { createTask } from '../tasks/index.ts';
 import type { Task } from '../tasks/task.ts';
 import { train } from '../train/trainer.ts';
 import type { ResolvedExperiment, ResolvedVariant, TaskSpec } from './config.ts';
+import { ExperimentError } from './resolve.ts';
 import type { Results, RunResult } from './results.ts';
 import { RESULTS_SCHEMA } from './results.ts';
 import { runInWorkers, type RunJob } from './workerPool.ts';
@@ -41,11 +42,19 @@ function taskCache(): (spec: TaskSpec) => Task {
   };
 }
 
-/** Build every variant's task up front, so a bad setting fails before any run starts. */
+/** Build every variant's task up front, so a bad setting fails before any run starts, as an
+ * ExperimentError naming the variant (createTask's own messages start with `task.`). */
 export function prepareTasks(exp: ResolvedExperiment): (spec: TaskSpec) => Task {
   const get = taskCache();
-  exp.variants.forEach((v) => get(v.task));
-  get(exp.task);
+  const check = (spec: TaskSpec, where: string): void => {
+    try {
+      get(spec);
+    } catch (e) {
+      throw new ExperimentError(`${where}.${(e as Error).message}`);
+    }
+  };
+  exp.variants.forEach((v, i) => check(v.task, `experiment.variants[${i}]`));
+  check(exp.task, 'experiment');
   return get;
 }
 

@@ -57,23 +57,7 @@ export class Tensor {
     return this.toFloat64Array()[0];
   }
 
-  /** Nested arrays in the tensor's shape (for JSON output and tests). */
-  toNested(): NestedArray {
-    return nest(this.toFloat64Array(), this.shape);
-  }
-
   toString(): string {
     return `Tensor(${formatShape(this.shape)}, ${this.dtype}${this.name ? `, ${this.name}` : ''})`;
   }
-}
-
-export type NestedArray = number | NestedArray[];
-
-function nest(values: Float64Array, shape: Shape, offset = 0): NestedArray {
-  if (shape.length === 0) return values[offset];
-  const [d, ...rest] = shape;
-  const stride = numel(rest);
-  const out: NestedArray[] = [];
-  for (let i = 0; i < d; i++) out.push(nest(values, rest, offset + i * stride));
-  return out;
 }

@@ -122,9 +122,6 @@ export function accumulateGradients(
  * loss. A non-finite loss or gradient stops the run as "diverged" at that step.
  */
 export function train(net: RecurrentNet, task: Task, cfg: TrainConfig, rngs: { data: Rng; dropout: Rng }, hooks: TrainHooks = {}): TrainResult {
-  if (cfg.batchSize % cfg.accumulation !== 0) {
-    throw new Error(`batchSize ${cfg.batchSize} must be divisible by accumulation ${cfg.accumulation}`);
-  }
   const params = [...net.params.values()];
   const names = [...net.params.keys()];
   const optimizer = createOptimizer(params, cfg.optimizer);

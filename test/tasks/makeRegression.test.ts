@@ -7,13 +7,12 @@
  * with the install command rather than skipping, so a missing reference can never pass as
  * a success. The fast-check properties at the end need no Python.
  */
-import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { makeRegression, type MakeRegressionOptions, type RegressionData } from '../../src/tasks/makeRegression.ts';
 import { fusedMultiplyAdd, glibcLog, NumpyRandomState } from '../../src/tasks/numpyRandomState.ts';
+import { PYTHON, runPython } from '../helpers/python.ts';
 
-const PYTHON = '/usr/bin/python3';
 const INSTALL_HINT = 'apt-get install python3-numpy python3-sklearn';
 
 const STREAM_SEEDS = [0, 1, 7, 42, 123456789, 4294967295];
@@ -155,18 +154,8 @@ function loadPythonReference(): PyReference {
     fmaCount: 5000,
     regressionCases: [...EXACT_CASES, BLAS_DEPENDENT_CASE].map((c) => ({ seed: c.seed, kwargs: toPythonKwargs(c.opts) })),
   };
-  const run = spawnSync(PYTHON, ['-c', PY_SCRIPT, JSON.stringify(request)], {
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
-    timeout: 120_000,
-  });
-  if (run.error) {
-    throw new Error(`cannot run ${PYTHON} (${run.error.message}); the numpy reference needs it: ${INSTALL_HINT}`);
-  }
-  if (run.status !== 0) {
-    throw new Error(`${PYTHON} reference script failed (exit ${run.status}):\n${run.stderr}`);
-  }
-  const parsed: unknown = JSON.parse(run.stdout);
+  const stdout = runPython(['-c', PY_SCRIPT, JSON.stringify(request)], '');
+  const parsed: unknown = JSON.parse(stdout);
   if (typeof parsed === 'object' && parsed !== null && 'importError' in parsed) {
     throw new Error(`${PYTHON} cannot import numpy/sklearn (${String(parsed.importError)}). Install them: ${INSTALL_HINT}`);
   }
