@@ -6,8 +6,12 @@ import type { WorkerReply, WorkerRequest } from './workerPool.ts';
 // A worker thread of `gradlab experiment --workers N`: runs the (variant, seed) jobs it is sent.
 const port = parentPort;
 if (!port) throw new Error('runWorker.ts must run in a worker thread');
+// Tasks (and their fixed test sets) are built once per experiment, not once per job.
+let tasks: { key: string; get: ReturnType<typeof prepareTasks> } | null = null;
 port.on('message', ({ experiment, job }: WorkerRequest) => {
-  const getTask = prepareTasks(experiment);
+  const key = JSON.stringify(experiment);
+  if (tasks?.key !== key) tasks = { key, get: prepareTasks(experiment) };
+  const getTask = tasks.get;
   const v = experiment.variants[job.variant];
   let last = 0;
   const result = runOne(experiment, v, getTask(v.task), job.seed, cpu, (step, loss) => {
