@@ -61,8 +61,11 @@ export interface Backend {
 
   fromValues(values: ArrayLike<number>, shape: Shape, dtype: DType): Tensor;
   full(shape: Shape, dtype: DType, value: number): Tensor;
-  /** Read the values back as float64 (a device read-back on GPU backends). */
+  /** Read the values back as float64, synchronously; backends whose memory is not host memory
+   * (WebGPU) throw and point to readAsync. */
   read(x: Tensor): Float64Array;
+  /** Read the values back as float64 (one device read-back on GPU backends). */
+  readAsync(x: Tensor): Promise<Float64Array>;
   /** Same storage, new shape (sizes must agree). */
   reshape(x: Tensor, shape: Shape): Tensor;
   cast(x: Tensor, dtype: DType): Tensor;
@@ -77,8 +80,9 @@ export interface Backend {
   addInto(acc: Tensor, x: Tensor): void;
   /** x *= factor, in place (gradient clipping, loss scaling of accumulated gradients). */
   scaleInPlace(x: Tensor, factor: number): void;
-  /** Clamp every element to [-limit, limit] in place; returns how many elements changed. */
-  clampInPlace(x: Tensor, limit: number): number;
+  /** Clamp every element to [-limit, limit] in place; returns how many elements changed, as a
+   * one-element tensor (so a GPU backend need not read back). */
+  clampInPlace(x: Tensor, limit: number): Tensor;
   /** Overwrite x's values with src's (same shape). */
   copyInto(x: Tensor, src: Tensor): void;
 
@@ -91,8 +95,10 @@ export interface Backend {
   sum(x: Tensor, axis: number | null, keepDim: boolean): Tensor;
   /** Sum a broadcast result back down to `shape` (the gradient of broadcasting). */
   sumToShape(x: Tensor, shape: Shape): Tensor;
-  /** Sum of squares of all elements, accumulated in float64. */
-  sumOfSquares(x: Tensor): number;
+  /** Sum of squares of all elements as a one-element tensor of shape []: float64 (accumulated in
+   * float64) where the backend has it, float32 on WebGPU. Norms stay on the device this way and
+   * are read back together, once per step. */
+  sumOfSquares(x: Tensor): Tensor;
 
   /** op(a) @ op(b) for 2-D a, b, where op transposes when asked. */
   matmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor;
@@ -106,8 +112,9 @@ export interface Backend {
 
   /** Mean softmax cross-entropy of logits [B, C] against class indices [B]; also the softmax. */
   softmaxCrossEntropy(logits: Tensor, labels: Tensor): { loss: Tensor; probs: Tensor };
-  /** dL/dlogits = scale * (probs - onehot(labels)) / B. */
-  softmaxCrossEntropyBackward(probs: Tensor, labels: Tensor, scale: number): Tensor;
+  /** dL/dlogits = dy * (probs - onehot(labels)) / B, where dy is the one-element upstream
+   * gradient (a tensor, so it never leaves the device). */
+  softmaxCrossEntropyBackward(probs: Tensor, labels: Tensor, dy: Tensor): Tensor;
 
   // Fused recurrent steps (the fast path): one kernel per timestep forward, one backward.
   rnnCellForward(act: RnnActivation, x: Tensor, h: Tensor, w: CellWeights): Tensor;

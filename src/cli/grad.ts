@@ -35,14 +35,14 @@ export function registerGrad(program: Command): void {
     .option('--dtype <dtype>', 'float64 or float32', 'float64')
     .option('--backend <backend>', 'cpu (webgpu is not built yet)', 'cpu')
     .option('--path <path>', 'sequence (one kernel per layer), fused (one per step) or reference (composed from ops)', 'sequence')
-    .action((opts: GradOptions) => {
+    .action(async (opts: GradOptions) => {
       if (!isDType(opts.dtype)) throw new UsageError(`--dtype must be float64 or float32, got "${opts.dtype}"`);
       if (opts.backend !== 'cpu') throw new UsageError(`--backend must be cpu (the webgpu backend is not built yet), got "${opts.backend}"`);
       if (opts.path !== 'sequence' && opts.path !== 'fused' && opts.path !== 'reference') {
         throw new UsageError(`--path must be sequence, fused or reference, got "${opts.path}"`);
       }
       const c = parseGradCase(readJson(opts.case));
-      const out = computeCaseGradients(c, { dtype: opts.dtype, backend: cpu, path: opts.path });
+      const out = await computeCaseGradients(c, { dtype: opts.dtype, backend: cpu, path: opts.path });
       process.stdout.write(`${JSON.stringify(out)}\n`);
     });
 }

@@ -16,7 +16,7 @@ export interface GradOutput {
 }
 
 /** Loss, parameter gradients and the dL/dh_t probe of one case: what `gradlab grad` prints. */
-export function computeCaseGradients(c: GradCase, opts: { dtype: DType; backend: Backend; path?: CellPath }): GradOutput {
+export async function computeCaseGradients(c: GradCase, opts: { dtype: DType; backend: Backend; path?: CellPath }): Promise<GradOutput> {
   const { dtype, backend } = opts;
   const net = RecurrentNet.fromValues(c.model, c.params, { dtype, backend });
   const make = (v: Float64Array, shape: number[]) => tensor(v, shape, { dtype, backend });
@@ -32,11 +32,11 @@ export function computeCaseGradients(c: GradCase, opts: { dtype: DType; backend:
   backward(loss);
   const grads: Record<string, unknown> = {};
   for (const [name, p] of net.params) {
-    grads[name] = toNestedJson(p.grad ? p.grad.toFloat64Array() : new Float64Array(p.size), p.shape);
+    grads[name] = toNestedJson(p.grad ? await p.grad.toFloat64ArrayAsync() : new Float64Array(p.size), p.shape);
   }
   return {
-    loss: jsonNumber(loss.item()),
+    loss: jsonNumber(await loss.itemAsync()),
     grads,
-    dLdh: hiddenGradNorms(out.hidden).map((layer) => layer.map(jsonNumber)),
+    dLdh: (await hiddenGradNorms(out.hidden)).map((layer) => layer.map(jsonNumber)),
   };
 }

@@ -1,14 +1,26 @@
 import type { Tensor } from '../tensor/tensor.ts';
+import { ScalarReads } from './scalarReads.ts';
 
-/** L2 norm of a tensor's gradient over all its elements (batch and units); 0 when it got none. */
-export function gradNorm(t: Tensor): number {
-  return t.grad ? Math.sqrt(t.backend.sumOfSquares(t.grad)) : 0;
+/** ||grad||² of a tensor over all its elements, as a one-element tensor on its backend; null
+ * when it got no gradient. */
+export function gradSquare(t: Tensor): Tensor | null {
+  return t.grad ? t.backend.sumOfSquares(t.grad) : null;
 }
 
 /**
- * The vanishing-gradient probe: ||dL/dh_t|| for every layer and timestep, read from the hidden
- * states' retained gradients after backward(). Index [layer][t], t = 1..T (h_0 excluded).
+ * The vanishing-gradient probe, left on the device: ||dL/dh_t||² over batch and units for every
+ * layer and timestep, from the hidden states' retained gradients after backward(). Index
+ * [layer][t], t = 1..T (h_0 excluded); null where a state got no gradient.
  */
-export function hiddenGradNorms(hidden: readonly (readonly Tensor[])[]): number[][] {
-  return hidden.map((layer) => layer.map(gradNorm));
+export function hiddenGradSquares(hidden: readonly (readonly Tensor[])[]): (Tensor | null)[][] {
+  return hidden.map((layer) => layer.map(gradSquare));
+}
+
+/** The same probe read back as norms ||dL/dh_t|| (0 where a state got no gradient), with one
+ * read-back for all of them. */
+export async function hiddenGradNorms(hidden: readonly (readonly Tensor[])[]): Promise<number[][]> {
+  const reads = new ScalarReads();
+  const at = hiddenGradSquares(hidden).map((layer) => layer.map((sq) => (sq ? reads.add(sq) : -1)));
+  const values = await reads.read();
+  return at.map((layer) => layer.map((i) => (i < 0 ? 0 : Math.sqrt(values[i]))));
 }

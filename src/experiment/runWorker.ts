@@ -8,13 +8,13 @@ const port = parentPort;
 if (!port) throw new Error('runWorker.ts must run in a worker thread');
 // Tasks (and their fixed test sets) are built once per experiment, not once per job.
 let tasks: { key: string; get: ReturnType<typeof prepareTasks> } | null = null;
-port.on('message', ({ experiment, job }: WorkerRequest) => {
+port.on('message', async ({ experiment, job }: WorkerRequest) => {
   const key = JSON.stringify(experiment);
   if (tasks?.key !== key) tasks = { key, get: prepareTasks(experiment) };
   const getTask = tasks.get;
   const v = experiment.variants[job.variant];
   let last = 0;
-  const result = runOne(experiment, v, getTask(v.task), job.seed, cpu, (step, loss) => {
+  const result = await runOne(experiment, v, getTask(v.task), job.seed, cpu, (step, loss) => {
     // Progress at most ~10 times a second: messages are cheap, not free.
     const now = Date.now();
     if (now - last > 100) {

@@ -63,7 +63,7 @@ export function prepareTasks(exp: ResolvedExperiment): (spec: TaskSpec) => Task 
  * dropout masks (stream 2), so the same seed gives the same numbers, and every variant of an
  * experiment sees the same data for the same seed.
  */
-export function runOne(exp: ResolvedExperiment, v: ResolvedVariant, task: Task, seed: number, backend: Backend, onStep?: (s: number, l: number) => void): RunResult {
+export async function runOne(exp: ResolvedExperiment, v: ResolvedVariant, task: Task, seed: number, backend: Backend, onStep?: (s: number, l: number) => void): Promise<RunResult> {
   const started = Date.now();
   const base = { variant: v.name, seed };
   try {
@@ -76,7 +76,7 @@ export function runOne(exp: ResolvedExperiment, v: ResolvedVariant, task: Task, 
       rng.fork(0),
       { dtype: 'float32', backend, init: v.init },
     );
-    const r = train(net, task, {
+    const r = await train(net, task, {
       steps: exp.steps, batchSize: v.batchSize, accumulation: v.accumulation, logEvery: exp.logEvery, valSize: exp.valSize,
       optimizer: v.optimizer, schedule: v.schedule, clip: v.clip, earlyStop: exp.earlyStop,
     }, { data: rng.fork(1), dropout: rng.fork(2) }, { onStep });
@@ -101,14 +101,14 @@ function header(exp: ResolvedExperiment, getTask: (spec: TaskSpec) => Task, runs
 }
 
 /** Train every variant x seed, in order; a failed or diverged run does not stop the others. */
-export function runExperiment(exp: ResolvedExperiment, opts: RunnerOptions): Omit<Results, 'env'> {
+export async function runExperiment(exp: ResolvedExperiment, opts: RunnerOptions): Promise<Omit<Results, 'env'>> {
   const getTask = prepareTasks(exp);
   const runs: RunResult[] = [];
   const total = exp.variants.length * exp.seeds.length;
   for (const v of exp.variants) {
     for (const seed of exp.seeds) {
       const progress = opts.progress?.startRun(`${v.name} seed ${seed}`, runs.length, total, exp.steps);
-      const r = runOne(exp, v, getTask(v.task), seed, opts.backend, progress ? (s, l) => progress.step(s, l) : undefined);
+      const r = await runOne(exp, v, getTask(v.task), seed, opts.backend, progress ? (s, l) => progress.step(s, l) : undefined);
       progress?.end(r);
       runs.push(r);
     }

@@ -17,5 +17,5 @@ export function mseLoss(pred: Tensor, target: Tensor): Tensor {
 export function crossEntropyLoss(logits: Tensor, labels: Tensor): Tensor {
   const k = logits.backend;
   const { loss, probs } = k.softmaxCrossEntropy(logits, labels);
-  return record1('cross_entropy', [logits], loss, (g) => [k.softmaxCrossEntropyBackward(probs, labels, g.item())]);
+  return record1('cross_entropy', [logits], loss, (g) => [k.softmaxCrossEntropyBackward(probs, labels, g)]);
 }

@@ -1,3 +1,5 @@
+import { gradSquare } from '../diagnostics/hiddenGradNorms.ts';
+import { ScalarReads } from '../diagnostics/scalarReads.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 
 export interface ClipResult {
@@ -8,31 +10,39 @@ export interface ClipResult {
   factor: number;
 }
 
-/** Global L2 norm over every parameter's gradient, in float64. */
-export function globalGradNorm(params: readonly Tensor[]): number {
-  let sq = 0;
-  for (const p of params) if (p.grad) sq += p.backend.sumOfSquares(p.grad);
-  return Math.sqrt(sq);
+/** Global L2 norm over every parameter's gradient (float64 on the CPU), with one read-back. */
+export async function globalGradNorm(params: readonly Tensor[]): Promise<number> {
+  const reads = new ScalarReads();
+  for (const p of params) {
+    const sq = gradSquare(p);
+    if (sq) reads.add(sq);
+  }
+  return Math.sqrt((await reads.read()).reduce((s, x) => s + x, 0));
 }
 
 /**
- * torch.nn.utils.clip_grad_norm_ (torch 1.13, L2): coef = maxNorm / (norm + 1e-6), and the
- * gradients are multiplied by min(coef, 1) — so they change only when norm + 1e-6 > maxNorm.
- * A non-finite norm is returned as is and nothing is scaled (the run is about to be recorded as
- * diverged; torch would spread the NaN into every gradient).
+ * torch.nn.utils.clip_grad_norm_ (torch 1.13, L2) given the global norm already read back (the
+ * trainer reads it with the loss, in the step's one read-back): coef = maxNorm / (norm + 1e-6),
+ * and the gradients are multiplied by min(coef, 1) — so they change only when norm + 1e-6 >
+ * maxNorm. A non-finite norm is returned as is and nothing is scaled (the run is about to be
+ * recorded as diverged; torch would spread the NaN into every gradient).
  */
-export function clipGradNorm(params: readonly Tensor[], maxNorm: number): ClipResult {
-  const normBefore = globalGradNorm(params);
+export function clipGradNormWith(params: readonly Tensor[], maxNorm: number, normBefore: number): ClipResult {
   const coef = maxNorm / (normBefore + 1e-6);
   if (!Number.isFinite(normBefore) || coef >= 1) return { normBefore, clipped: false, factor: 1 };
   for (const p of params) if (p.grad) p.backend.scaleInPlace(p.grad, coef);
   return { normBefore, clipped: true, factor: coef };
 }
 
+/** torch.nn.utils.clip_grad_norm_: measure the global norm, then clip with it. */
+export async function clipGradNorm(params: readonly Tensor[], maxNorm: number): Promise<ClipResult> {
+  return clipGradNormWith(params, maxNorm, await globalGradNorm(params));
+}
+
 /** torch.nn.utils.clip_grad_value_: clamp every gradient element to [-clipValue, clipValue].
  * Returns how many elements were clamped. */
-export function clipGradValue(params: readonly Tensor[], clipValue: number): number {
-  let changed = 0;
-  for (const p of params) if (p.grad) changed += p.backend.clampInPlace(p.grad, clipValue);
-  return changed;
+export async function clipGradValue(params: readonly Tensor[], clipValue: number): Promise<number> {
+  const reads = new ScalarReads();
+  for (const p of params) if (p.grad) reads.add(p.backend.clampInPlace(p.grad, clipValue));
+  return (await reads.read()).reduce((s, x) => s + x, 0);
 }

@@ -1,16 +1,16 @@
 import { backward, noGrad, zeroGrad } from '../autograd/index.ts';
-import { gradNorm, hiddenGradNorms } from '../diagnostics/hiddenGradNorms.ts';
+import { gradSquare, hiddenGradSquares } from '../diagnostics/hiddenGradNorms.ts';
 import { gradientReach } from '../diagnostics/gradientReach.ts';
+import { ScalarReads } from '../diagnostics/scalarReads.ts';
 import { sigmaMax } from '../diagnostics/sigmaMax.ts';
 import type { LogEntry, Num, RunSummary } from '../experiment/results.ts';
-import { gateCount } from '../nn/cellKinds.ts';
 import type { RecurrentNet } from '../nn/recurrentNet.ts';
 import { tensor } from '../tensor/create.ts';
 import type { Rng } from '../tensor/rng.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { sliceBatch } from '../tasks/batch.ts';
 import type { Batch, Task } from '../tasks/task.ts';
-import { clipGradNorm, clipGradValue, globalGradNorm } from './clipping.ts';
+import { clipGradNormWith, clipGradValue } from './clipping.ts';
 import { taskLoss, type LossKind } from './losses.ts';
 import { baseLearningRate, createOptimizer, type OptimizerConfig } from './optimizers.ts';
 import { learningRateAt, type ScheduleConfig } from './schedule.ts';
@@ -59,60 +59,103 @@ function toTensors(net: RecurrentNet, b: Batch): { x: Tensor; y: Tensor } {
 }
 
 /** Predictions of the net on a batch (no graph), as the task's metrics expect them. */
-export function predict(net: RecurrentNet, task: Task, b: Batch): { pred: Float64Array; loss: number } {
-  return noGrad(() => {
+export async function predict(net: RecurrentNet, task: Task, b: Batch): Promise<{ pred: Float64Array; loss: number }> {
+  const { output, loss } = noGrad(() => {
     const { x, y } = toTensors(net, b);
     const out = net.forward(x, { outputs: task.targets === 'last' ? 'last' : 'every_step' });
-    return { pred: out.output.toFloat64Array(), loss: taskLoss(task.loss, out.output, y).item() };
+    return { output: out.output, loss: taskLoss(task.loss, out.output, y) };
   });
+  return { pred: await output.toFloat64ArrayAsync(), loss: await loss.itemAsync() };
 }
 
 /** Pascanu et al. 2013's gamma, a bound on |sigma'| of the recurrence's nonlinearity: 1 for tanh
  * and relu. Gated cells have no single such bound, so their runs report no guarantee. */
 const PASCANU_GAMMA = 1;
 
-function sigmaMaxes(net: RecurrentNet): Num[] {
-  const { numLayers, hiddenSize: H, cell } = net.config;
-  const G = gateCount(cell);
-  return Array.from({ length: numLayers }, (_, l) => finite(sigmaMax(net.param(`rnn.weight_hh_l${l}`).toFloat64Array(), G * H, H)));
-}
-
 function metricCrossed(value: number | undefined, rule: NonNullable<TrainConfig['earlyStop']>): boolean {
   if (value === undefined || !Number.isFinite(value)) return false;
   return (rule.below !== undefined && value < rule.below) || (rule.above !== undefined && value > rule.above);
 }
 
+/** What accumulateGradients leaves on the device, to be read back with the step's other numbers. */
+export interface AccumulatedGradients {
+  /** Each micro-batch's loss; the batch loss is their mean. */
+  readonly losses: readonly Tensor[];
+  /** When probed: per micro-batch, ||dL/dh_t||² as one-element tensors, [layer][t]. */
+  readonly hiddenSquares: readonly (Tensor | null)[][][] | null;
+}
+
 /**
  * Zero the gradients, then accumulate them over `k` equal micro-batches of `batch`, each loss
  * scaled by 1/k: for a mean loss this is the gradient of the whole batch (up to summation
- * order). Returns the batch loss and, when `probe` is set, ||dL/dh_t|| over the whole batch
- * per [layer][t] (the root of the micro-batches' summed squares).
+ * order). Nothing is read back: the losses and (when `probe` is set) the squared dL/dh_t norms
+ * stay on the device for queueAccumulated / readAccumulated.
  */
 export function accumulateGradients(
   net: RecurrentNet, lossKind: LossKind, outputs: 'last' | 'every_step', batch: Batch, k: number,
   opts: { dropoutRng?: Rng; probe?: boolean } = {},
-): { loss: number; dLdh: number[][] | null } {
+): AccumulatedGradients {
   const params = [...net.params.values()];
   zeroGrad(params);
   const B = batch.xShape[0];
   if (B % k !== 0) throw new Error(`a batch of ${B} cannot be split into ${k} equal micro-batches`);
   const micro = B / k;
-  let loss = 0;
-  let sq: number[][] | null = null;
+  const losses: Tensor[] = [];
+  const hiddenSquares: (Tensor | null)[][][] = [];
   for (let m = 0; m < k; m++) {
     const part = k === 1 ? batch : sliceBatch(batch, m * micro, (m + 1) * micro);
     const { x, y } = toTensors(net, part);
     const out = net.forward(x, { outputs, dropoutRng: opts.dropoutRng });
     const l = taskLoss(lossKind, out.output, y);
-    loss += l.item() / k;
+    losses.push(l);
     backward(l, l.backend.full([], l.dtype, 1 / k));
-    if (opts.probe) {
-      const norms = hiddenGradNorms(out.hidden);
-      const prev: number[][] | null = sq;
-      sq = norms.map((layer, i) => layer.map((v, t): number => v * v + (prev ? prev[i][t] : 0)));
-    }
+    if (opts.probe) hiddenSquares.push(hiddenGradSquares(out.hidden));
   }
-  return { loss, dLdh: sq ? sq.map((layer) => layer.map(Math.sqrt)) : null };
+  return { losses, hiddenSquares: opts.probe ? hiddenSquares : null };
+}
+
+/**
+ * Queue an accumulation's numbers on `reads`; the returned function turns the values read back
+ * into the batch loss (the mean of the micro-batch losses, in float64) and ||dL/dh_t|| over the
+ * whole batch per [layer][t] (the root of the micro-batches' summed squares).
+ */
+export function queueAccumulated(
+  acc: AccumulatedGradients, reads: ScalarReads,
+): (values: Float64Array) => { loss: number; dLdh: number[][] | null } {
+  const lossAt = acc.losses.map((l) => reads.add(l));
+  const sqAt = acc.hiddenSquares?.map((m) => m.map((layer) => layer.map((t) => (t ? reads.add(t) : -1)))) ?? null;
+  return (values) => {
+    const loss = lossAt.reduce((s, i) => s + values[i] / lossAt.length, 0);
+    if (!sqAt) return { loss, dLdh: null };
+    const dLdh = sqAt[0].map((layer, l) => layer.map((_, t) => Math.sqrt(sqAt.reduce((s, m) => s + (m[l][t] < 0 ? 0 : values[m[l][t]]), 0))));
+    return { loss, dLdh };
+  };
+}
+
+/** The batch loss and dL/dh_t norms of an accumulation, with one read-back. */
+export async function readAccumulated(acc: AccumulatedGradients): Promise<{ loss: number; dLdh: number[][] | null }> {
+  const reads = new ScalarReads();
+  const finish = queueAccumulated(acc, reads);
+  return finish(await reads.read());
+}
+
+async function readSigmas(sigmas: readonly Tensor[]): Promise<Num[]> {
+  const reads = new ScalarReads();
+  sigmas.forEach((t) => reads.add(t));
+  return [...(await reads.read())].map(finite);
+}
+
+/** Copies of the parameters (for the update-to-weight ratio). `cast` to the same dtype copies. */
+function snapshot(params: readonly Tensor[]): Tensor[] {
+  return params.map((p) => p.backend.cast(p, p.dtype));
+}
+
+/** ||Δw||² and ||w||² summed over all parameters, on the device. */
+function queueUpdateSquares(params: readonly Tensor[], before: readonly Tensor[], reads: ScalarReads): { dSq: number[]; wSq: number[] } {
+  return {
+    dSq: params.map((p, i) => reads.add(p.backend.sumOfSquares(p.backend.binary('sub', p, before[i])))),
+    wSq: before.map((b) => reads.add(b.backend.sumOfSquares(b))),
+  };
 }
 
 /**
@@ -120,8 +163,12 @@ export function accumulateGradients(
  * recorded: ||dL/dh_t|| per layer and t, the global and per-parameter gradient norms before
  * clipping, what clipping did, sigma_max(W_hh), the update-to-weight ratio and the validation
  * loss. A non-finite loss or gradient stops the run as "diverged" at that step.
+ *
+ * Read-backs: every step reads its loss and squared gradient norms in one go (the loss and the
+ * norm decide divergence and clipping); a logged step adds one read of the diagnostics (all
+ * computed on the device) and the validation predictions.
  */
-export function train(net: RecurrentNet, task: Task, cfg: TrainConfig, rngs: { data: Rng; dropout: Rng }, hooks: TrainHooks = {}): TrainResult {
+export async function train(net: RecurrentNet, task: Task, cfg: TrainConfig, rngs: { data: Rng; dropout: Rng }, hooks: TrainHooks = {}): Promise<TrainResult> {
   const params = [...net.params.values()];
   const names = [...net.params.keys()];
   const optimizer = createOptimizer(params, cfg.optimizer);
@@ -140,20 +187,29 @@ export function train(net: RecurrentNet, task: Task, cfg: TrainConfig, rngs: { d
   for (; step < cfg.steps; step++) {
     const lr = learningRateAt(cfg.schedule, baseLr, step);
     const logging = step % cfg.logEvery === 0 || step === cfg.steps - 1;
-    const { loss, dLdh } = accumulateGradients(net, task.loss, outputs, sampler(), cfg.accumulation, {
+    const acc = accumulateGradients(net, task.loss, outputs, sampler(), cfg.accumulation, {
       dropoutRng: net.config.dropout ? rngs.dropout : undefined,
       probe: logging,
     });
-    const normBefore = globalGradNorm(params);
+    const reads = new ScalarReads();
+    const finishAcc = queueAccumulated(acc, reads);
+    const gradSqAt = params.map((p) => {
+      const sq = gradSquare(p);
+      return sq ? reads.add(sq) : -1;
+    });
+    const values = await reads.read();
+    const { loss, dLdh } = finishAcc(values);
+    const gradSq = gradSqAt.map((i) => (i < 0 ? 0 : values[i]));
+    const normBefore = Math.sqrt(gradSq.reduce((s, x) => s + x, 0));
     const diverged = !Number.isFinite(loss) || !Number.isFinite(normBefore);
     let clipped = false;
     let clipFactor = 1;
     if (!diverged && cfg.clip.kind === 'norm') {
-      const r = clipGradNorm(params, cfg.clip.maxNorm);
+      const r = clipGradNormWith(params, cfg.clip.maxNorm, normBefore);
       clipped = r.clipped;
       clipFactor = r.factor;
     } else if (!diverged && cfg.clip.kind === 'value') {
-      const n = clipGradValue(params, cfg.clip.clipValue);
+      const n = await clipGradValue(params, cfg.clip.clipValue);
       clipped = n > 0;
       clipFactor = n / params.reduce((s, p) => s + p.size, 0);
     }
@@ -168,31 +224,32 @@ export function train(net: RecurrentNet, task: Task, cfg: TrainConfig, rngs: { d
         clipFactor,
         lr,
         dLdh: (dLdh ?? []).map((layer) => layer.map(finite)),
-        paramGradNorms: Object.fromEntries(names.map((n, i) => [n, finite(gradNorm(params[i]))])),
-        sigmaMaxWhh: sigmaMaxes(net),
+        paramGradNorms: Object.fromEntries(names.map((n, i) => [n, finite(Math.sqrt(gradSq[i]))])),
       };
       log.push(entry);
     }
+    // sigma_max of the weights the step's gradients were taken at (before the update).
+    const sigmas = entry
+      ? Array.from({ length: net.config.numLayers }, (_, l) => sigmaMax(net.param(`rnn.weight_hh_l${l}`)))
+      : null;
     if (diverged) {
+      if (entry && sigmas) entry.sigmaMaxWhh = await readSigmas(sigmas);
       status = 'diverged';
       divergedAtStep = step;
       break;
     }
-    const before = entry ? params.map((p) => p.toFloat64Array()) : null;
+    const before = entry ? snapshot(params) : null;
     optimizer.step(lr);
     hooks.onStep?.(step, loss);
-    if (entry && before) {
-      let dSq = 0;
-      let wSq = 0;
-      params.forEach((p, i) => {
-        const now = p.toFloat64Array();
-        for (let j = 0; j < now.length; j++) {
-          dSq += (now[j] - before[i][j]) ** 2;
-          wSq += before[i][j] ** 2;
-        }
-      });
-      entry.updateRatio = finite(Math.sqrt(dSq / wSq));
-      const val = predict(net, task, valSet);
+    if (entry && before && sigmas) {
+      const logReads = new ScalarReads();
+      const sigmaAt = sigmas.map((s) => logReads.add(s));
+      const { dSq, wSq } = queueUpdateSquares(params, before, logReads);
+      const logValues = await logReads.read();
+      const sum = (at: number[]): number => at.reduce((s, i) => s + logValues[i], 0);
+      entry.sigmaMaxWhh = sigmaAt.map((i) => finite(logValues[i]));
+      entry.updateRatio = finite(Math.sqrt(sum(dSq) / sum(wSq)));
+      const val = await predict(net, task, valSet);
       entry.valLoss = finite(val.loss);
       if (cfg.earlyStop) {
         const m = task.metrics(val.pred, valSet);
@@ -207,7 +264,7 @@ export function train(net: RecurrentNet, task: Task, cfg: TrainConfig, rngs: { d
 
   let metrics: Record<string, Num> = {};
   if (status === 'ok') {
-    const test = predict(net, task, testSet);
+    const test = await predict(net, task, testSet);
     metrics = Object.fromEntries(Object.entries(task.metrics(test.pred, testSet)).map(([k, v]) => [k, finite(v)]));
   }
   const withGrads = log.filter((e) => e.dLdh.length > 0);

@@ -12,7 +12,7 @@ describe('every shipped experiment runs at its --quick size', () => {
 
   it.each(names)('%s --quick: every run ok, logs at step 0 and the last step, dL/dh_t of length T per layer', async (name) => {
     const exp = resolveExperiment(await loadExperiment(name), { quick: true });
-    const results = runExperiment(exp, { backend: cpu });
+    const results = await runExperiment(exp, { backend: cpu });
     expect(results.runs).toHaveLength(exp.variants.length * exp.seeds.length);
     for (const run of results.runs) {
       expect(run.status, `${run.variant}: ${run.error ?? ''}`).toBe('ok');

@@ -99,7 +99,7 @@ describe('report in headless Chromium', () => {
 
   it('renders a real `vanishing --quick` run (the runner\'s own output) and saves its screenshot', async () => {
     const exp = resolveExperiment(await loadExperiment('vanishing'), { quick: true });
-    const partial = runExperiment(exp, { backend: cpu });
+    const partial = await runExperiment(exp, { backend: cpu });
     const results: Results = {
       ...partial,
       env: {

@@ -4,7 +4,7 @@ import { CELL_KINDS } from '../../src/nn/cellKinds.ts';
 import { RecurrentNet } from '../../src/nn/recurrentNet.ts';
 import { Rng } from '../../src/tensor/rng.ts';
 import type { Batch } from '../../src/tasks/task.ts';
-import { accumulateGradients } from '../../src/train/trainer.ts';
+import { accumulateGradients, readAccumulated } from '../../src/train/trainer.ts';
 import { fcParams } from '../helpers/fc.ts';
 
 function randomBatch(rng: Rng, B: number, T: number, I: number, yShape: number[], classes: number | null): Batch {
@@ -23,9 +23,9 @@ function randomBatch(rng: Rng, B: number, T: number, I: number, yShape: number[]
  * to float64 rounding: a few ulps of the largest magnitude, bounded here by 1e-12 relative.
  */
 describe('gradient accumulation', () => {
-  it('k micro-batches of b equal one batch of k*b (loss, every gradient, dL/dh_t)', () => {
-    fc.assert(
-      fc.property(
+  it('k micro-batches of b equal one batch of k*b (loss, every gradient, dL/dh_t)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.record({
           cell: fc.constantFrom(...CELL_KINDS),
           k: fc.integer({ min: 1, max: 4 }),
@@ -38,7 +38,7 @@ describe('gradient accumulation', () => {
           everyStep: fc.boolean(),
           seed: fc.integer({ min: 0, max: 1e6 }),
         }),
-        (c) => {
+        async (c) => {
           const O = 3;
           const config = { cell: c.cell, inputSize: c.I, hiddenSize: c.H, numLayers: c.layers, outputSize: O };
           const net = RecurrentNet.create(config, Rng.seeded(c.seed), { dtype: 'float64' });
@@ -46,9 +46,9 @@ describe('gradient accumulation', () => {
           const outputs = c.everyStep ? 'every_step' : 'last';
           const yShape = c.loss === 'mse' ? (c.everyStep ? [B, c.T, O] : [B, O]) : c.everyStep ? [B, c.T] : [B];
           const batch = randomBatch(Rng.seeded(c.seed + 1), B, c.T, c.I, yShape, c.loss === 'mse' ? null : O);
-          const whole = accumulateGradients(net, c.loss, outputs, batch, 1, { probe: true });
+          const whole = await readAccumulated(accumulateGradients(net, c.loss, outputs, batch, 1, { probe: true }));
           const wholeGrads = [...net.params.values()].map((p) => p.grad!.toFloat64Array());
-          const acc = accumulateGradients(net, c.loss, outputs, batch, c.k, { probe: true });
+          const acc = await readAccumulated(accumulateGradients(net, c.loss, outputs, batch, c.k, { probe: true }));
           const accGrads = [...net.params.values()].map((p) => p.grad!.toFloat64Array());
           const close = (a: number, b: number, scale: number) => Math.abs(a - b) <= 1e-12 * scale + 1e-300;
           expect(close(acc.loss, whole.loss, Math.abs(whole.loss))).toBe(true);

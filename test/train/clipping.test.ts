@@ -104,17 +104,17 @@ function maxNormArb(): fc.Arbitrary<(norm: number) => number> {
 // ---------------------------------------------------------------------------------------------
 
 describe('clipGradNorm (torch.nn.utils.clip_grad_norm_, L2)', () => {
-  it('equals the plain formula bitwise: pre-clip norm, min(1, c/(norm+1e-6)), clipped flag and factor', () => {
-    fc.assert(
-      fc.property(clipCaseArb(mixedReal), maxNormArb(), (c, pickMaxNorm) => {
+  it('equals the plain formula bitwise: pre-clip norm, min(1, c/(norm+1e-6)), clipped flag and factor', async () => {
+    await fc.assert(
+      fc.asyncProperty(clipCaseArb(mixedReal), maxNormArb(), async (c, pickMaxNorm) => {
         const norm = refNorm(c);
         const maxNorm = pickMaxNorm(norm);
         const params = makeParams(c);
-        expect(Object.is(globalGradNorm(params), norm), 'globalGradNorm').toBe(true);
+        expect(Object.is(await globalGradNorm(params), norm), 'globalGradNorm').toBe(true);
 
         const coef = maxNorm / (norm + 1e-6);
         const willClip = coef < 1;
-        const r = clipGradNorm(params, maxNorm);
+        const r = await clipGradNorm(params, maxNorm);
         expect(Object.is(r.normBefore, norm), `normBefore ${r.normBefore} vs ${norm}`).toBe(true);
         expect(r.clipped).toBe(willClip);
         expect(Object.is(r.factor, willClip ? coef : 1), `factor ${r.factor} vs ${willClip ? coef : 1}`).toBe(true);
@@ -123,20 +123,20 @@ describe('clipGradNorm (torch.nn.utils.clip_grad_norm_, L2)', () => {
         const expected = c.grads.map((g) => (g === null ? null : stored(c.dtype, g).map((x) => (willClip ? round(x * coef) : x))));
         expectBitwise(gradValues(params), expected, `${c.dtype} maxNorm ${maxNorm} norm ${norm}`);
         // The result's norm is at most maxNorm (up to the rounding of the scaled values).
-        if (willClip) expect(globalGradNorm(params)).toBeLessThanOrEqual(maxNorm * (1 + 1e-6) + 1e-300);
+        if (willClip) expect(await globalGradNorm(params)).toBeLessThanOrEqual(maxNorm * (1 + 1e-6) + 1e-300);
       }),
       fcParams(RUNS),
     );
   });
 
-  it('leaves gradients bitwise untouched when norm + 1e-6 <= maxNorm', () => {
-    fc.assert(
-      fc.property(clipCaseArb(mixedReal), plainReal(0, 10), (c, slack) => {
+  it('leaves gradients bitwise untouched when norm + 1e-6 <= maxNorm', async () => {
+    await fc.assert(
+      fc.asyncProperty(clipCaseArb(mixedReal), plainReal(0, 10), async (c, slack) => {
         const before = gradValues(makeParams(c));
         const params = makeParams(c);
-        const norm = globalGradNorm(params);
+        const norm = await globalGradNorm(params);
         const maxNorm = (norm + 1e-6) * (1 + slack);
-        const r = clipGradNorm(params, maxNorm);
+        const r = await clipGradNorm(params, maxNorm);
         expect(r).toEqual({ normBefore: norm, clipped: false, factor: 1 });
         expectBitwise(gradValues(params), before, 'unclipped');
       }),
@@ -144,9 +144,9 @@ describe('clipGradNorm (torch.nn.utils.clip_grad_norm_, L2)', () => {
     );
   });
 
-  it('a NaN or Inf gradient: returns the non-finite norm and scales nothing (documented departure from torch)', () => {
-    fc.assert(
-      fc.property(clipCaseArb(mixedReal, { missing: false }), fc.nat(), fc.constantFrom(NaN, Infinity, -Infinity), plainReal(0, 10), (c, at, bad, maxNorm) => {
+  it('a NaN or Inf gradient: returns the non-finite norm and scales nothing (documented departure from torch)', async () => {
+    await fc.assert(
+      fc.asyncProperty(clipCaseArb(mixedReal, { missing: false }), fc.nat(), fc.constantFrom(NaN, Infinity, -Infinity), plainReal(0, 10), async (c, at, bad, maxNorm) => {
         // Plant the bad value at a random element of a random parameter.
         const i = at % c.grads.length;
         const g = [...c.grads[i]!];
@@ -154,7 +154,7 @@ describe('clipGradNorm (torch.nn.utils.clip_grad_norm_, L2)', () => {
         const grads = c.grads.map((x, k) => (k === i ? g : x));
         const params = makeParams({ ...c, grads });
         const before = gradValues(params);
-        const r = clipGradNorm(params, maxNorm);
+        const r = await clipGradNorm(params, maxNorm);
         if (Number.isNaN(bad)) expect(r.normBefore).toBeNaN();
         else expect(r.normBefore).toBe(Infinity);
         expect(r.clipped).toBe(false);
@@ -165,19 +165,19 @@ describe('clipGradNorm (torch.nn.utils.clip_grad_norm_, L2)', () => {
     );
   });
 
-  it('no gradients at all: norm 0, nothing clipped (torch returns tensor(0.))', () => {
+  it('no gradients at all: norm 0, nothing clipped (torch returns tensor(0.))', async () => {
     const params = [tensor([1, 2], [2], { dtype: 'float64' }), tensor([3], [1], { dtype: 'float64' })];
-    expect(clipGradNorm(params, 1)).toEqual({ normBefore: 0, clipped: false, factor: 1 });
+    expect(await clipGradNorm(params, 1)).toEqual({ normBefore: 0, clipped: false, factor: 1 });
   });
 });
 
 describe('clipGradValue (torch.nn.utils.clip_grad_value_)', () => {
-  it('clamps every element to [-c, c] bitwise and returns how many elements changed', () => {
+  it('clamps every element to [-c, c] bitwise and returns how many elements changed', async () => {
     // Planted values: +-Inf (clamped, counted), exactly +-c (the boundary: unchanged, not
     // counted), -0 (kept) and NaN (kept, not counted: torch's clamp propagates NaN).
     const special = fc.constantFrom<(c: number) => number>(() => Infinity, () => -Infinity, () => -0, () => NaN, (c) => c, (c) => -c);
-    fc.assert(
-      fc.property(clipCaseArb(mixedReal), plainReal(0, 6), fc.array(fc.tuple(fc.nat(), special), { maxLength: 4 }), (c, clip, plants) => {
+    await fc.assert(
+      fc.asyncProperty(clipCaseArb(mixedReal), plainReal(0, 6), fc.array(fc.tuple(fc.nat(), special), { maxLength: 4 }), async (c, clip, plants) => {
         const grads = c.grads.map((g) => (g === null ? null : [...g]));
         // float32: plant the float32 value of c, so "exactly c" stays exactly c in storage.
         const limit = c.dtype === 'float32' ? Math.fround(clip) : clip;
@@ -199,7 +199,7 @@ describe('clipGradValue (torch.nn.utils.clip_grad_value_)', () => {
         );
         const round = c.dtype === 'float32' ? Math.fround : (x: number) => x;
         const expectedStored = expected.map((g) => (g === null ? null : g.map(round))); // a float32 tensor stores fround(c)
-        expect(clipGradValue(params, clip)).toBe(count);
+        expect(await clipGradValue(params, clip)).toBe(count);
         expectBitwise(gradValues(params), expectedStored, `clip ${clip}`);
       }),
       fcParams(RUNS),
@@ -248,7 +248,7 @@ describe('clipping vs the real torch.nn.utils (torch 1.13, float64, one python p
    * moves the result by >= 1e-7 relative at these norms (>= 0.1). clip_grad_value_ is a clamp:
    * the values and the count must be exact.
    */
-  it('clip_grad_norm_ (norm and grads to 1e-12 relative) and clip_grad_value_ (exact, with the count)', () => {
+  it('clip_grad_norm_ (norm and grads to 1e-12 relative) and clip_grad_value_ (exact, with the count)', async () => {
     const seed = Number(process.env.FC_SEED ?? 20260423);
     const base = fc.noBias(clipCaseArb(plainReal, { dtypes: ['float64'] }));
     const normCases = fc.sample(fc.tuple(base, plainReal(0, 2)), { seed, numRuns: 20 }).map(([c, k]): TorchClipCase => {
@@ -261,12 +261,12 @@ describe('clipping vs the real torch.nn.utils (torch 1.13, float64, one python p
     expect(res.torch).toMatch(/^1\.13/);
     expect(normCases.some((c) => refNorm(c) + 1e-6 > c.limit) && normCases.some((c) => refNorm(c) + 1e-6 <= c.limit), 'both branches sampled').toBe(true);
 
-    cases.forEach((c, n) => {
+    for (const [n, c] of cases.entries()) {
       const theirs = res.out[n];
       const tag = `${c.kind} case ${n} limit ${c.limit} (seed ${seed})`;
       const params = makeParams(c);
       if (c.kind === 'norm') {
-        const r = clipGradNorm(params, c.limit);
+        const r = await clipGradNorm(params, c.limit);
         const tn = theirs.norm!;
         if (!(Math.abs(r.normBefore - tn) <= 1e-12 * tn)) expect.fail(`${tag}: norm gradlab ${r.normBefore}, torch ${tn}`);
         theirs.grads.forEach((g, i) => {
@@ -278,12 +278,12 @@ describe('clipping vs the real torch.nn.utils (torch 1.13, float64, one python p
           });
         });
       } else {
-        expect(clipGradValue(params, c.limit), `${tag}: count`).toBe(theirs.count);
+        expect(await clipGradValue(params, c.limit), `${tag}: count`).toBe(theirs.count);
         theirs.grads.forEach((g, i) => {
           if (g === null) return expect(params[i].grad).toBeNull();
           expect(Array.from(params[i].grad!.toFloat64Array()), `${tag}: param ${i}`).toEqual(g);
         });
       }
-    });
+    }
   });
 });

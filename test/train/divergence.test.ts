@@ -4,7 +4,7 @@ import { resolveExperiment } from '../../src/experiment/resolve.ts';
 import { runExperiment } from '../../src/experiment/runner.ts';
 
 describe('a run that diverges on purpose', () => {
-  it('is recorded as diverged at its step, with nulls, and the other runs go on', () => {
+  it('is recorded as diverged at its step, with nulls, and the other runs go on', async () => {
     const exp = resolveExperiment({
       name: 'diverge-on-purpose',
       description: 'relu RNN with a huge recurrent init and a huge learning rate',
@@ -21,7 +21,7 @@ describe('a run that diverges on purpose', () => {
         { name: 'fine', cell: 'lstm', optimizer: { name: 'adam' } },
       ],
     });
-    const results = runExperiment(exp, { backend: cpu });
+    const results = await runExperiment(exp, { backend: cpu });
     const [bad, good] = results.runs;
     expect(bad.status).toBe('diverged');
     expect(bad.divergedAtStep).toBeTypeOf('number');

@@ -16,8 +16,8 @@ const base = {
 } as const;
 
 describe('the training loop', () => {
-  it('logs at step 0, every logEvery steps and the last step, with the diagnostics', () => {
-    const [run] = runExperiment(resolveExperiment({ ...base, variants: [{ name: 'a' }] }), { backend: cpu }).runs;
+  it('logs at step 0, every logEvery steps and the last step, with the diagnostics', async () => {
+    const [run] = (await runExperiment(resolveExperiment({ ...base, variants: [{ name: 'a' }] }), { backend: cpu })).runs;
     expect(run.log.map((e) => e.step)).toEqual([0, 7, 14, 21, 28, 35, 39]);
     for (const e of run.log) {
       expect(e.valLoss).toBeTypeOf('number');
@@ -30,9 +30,9 @@ describe('the training loop', () => {
     expect(run.clipPerStep).toBeUndefined();
   });
 
-  it('records every step\'s clipping factor; clipped steps are exactly those whose norm passed the threshold', () => {
+  it('records every step\'s clipping factor; clipped steps are exactly those whose norm passed the threshold', async () => {
     const exp = resolveExperiment({ ...base, logEvery: 1, variants: [{ name: 'clip', clip: { kind: 'norm', maxNorm: 0.05 } }] });
-    const [run] = runExperiment(exp, { backend: cpu }).runs;
+    const [run] = (await runExperiment(exp, { backend: cpu })).runs;
     expect(run.clipPerStep).toHaveLength(40);
     run.log.forEach((e) => {
       const f = run.clipPerStep![e.step];
@@ -43,9 +43,9 @@ describe('the training loop', () => {
     });
   });
 
-  it('stops early once the target metric crosses its threshold, and says so', () => {
+  it('stops early once the target metric crosses its threshold, and says so', async () => {
     const exp = resolveExperiment({ ...base, steps: 500, logEvery: 5, earlyStop: { metric: 'loss', below: 0.5 }, variants: [{ name: 'a' }] });
-    const [run] = runExperiment(exp, { backend: cpu }).runs;
+    const [run] = (await runExperiment(exp, { backend: cpu })).runs;
     expect(run.earlyStopped).toBe(true);
     expect(run.stepsRun).toBeLessThan(500);
     const last = run.log[run.log.length - 1];

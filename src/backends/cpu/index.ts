@@ -52,6 +52,10 @@ class CpuBackend implements Backend {
     return Float64Array.from(x.data);
   }
 
+  readAsync(x: Tensor): Promise<Float64Array> {
+    return Promise.resolve(this.read(x));
+  }
+
   reshape(x: Tensor, shape: Shape): Tensor {
     if (numel(shape) !== x.size) throw new Error(`cannot reshape ${formatShape(x.shape)} to ${formatShape(shape)}`);
     return this.make(x.data, shape, x.dtype);
@@ -93,14 +97,14 @@ class CpuBackend implements Backend {
     for (let i = 0; i < a.length; i++) a[i] *= factor;
   }
 
-  clampInPlace(x: Tensor, limit: number): number {
+  clampInPlace(x: Tensor, limit: number): Tensor {
     const a = x.data;
     let changed = 0;
     for (let i = 0; i < a.length; i++) {
       if (a[i] > limit) (a[i] = limit), changed++;
       else if (a[i] < -limit) (a[i] = -limit), changed++;
     }
-    return changed;
+    return this.fromValues([changed], [], 'float64');
   }
 
   copyInto(x: Tensor, src: Tensor): void {
@@ -138,8 +142,8 @@ class CpuBackend implements Backend {
     return this.make(sumToShape(x.data, x.shape, shape, x.dtype), shape, x.dtype);
   }
 
-  sumOfSquares(x: Tensor): number {
-    return sumOfSquares(x.data);
+  sumOfSquares(x: Tensor): Tensor {
+    return this.fromValues([sumOfSquares(x.data)], [], 'float64');
   }
 
   matmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
@@ -195,8 +199,9 @@ class CpuBackend implements Backend {
     return { loss: this.fromValues([loss], [], logits.dtype), probs: this.make(probs, logits.shape, logits.dtype) };
   }
 
-  softmaxCrossEntropyBackward(probs: Tensor, labels: Tensor, scale: number): Tensor {
+  softmaxCrossEntropyBackward(probs: Tensor, labels: Tensor, dy: Tensor): Tensor {
     const [batch, classes] = probs.shape;
+    const scale = dy.data[0];
     return this.make(softmaxCrossEntropyBackward(probs.data, labels.data, batch, classes, scale, probs.dtype), probs.shape, probs.dtype);
   }
 
