@@ -1,0 +1,448 @@
+import type { DType } from '../../tensor/dtype.ts';
+import { broadcastShapes, formatShape, normalizeAxis, numel, sameShape, splitAtAxis, type Shape } from '../../tensor/shape.ts';
+import { Tensor } from '../../tensor/tensor.ts';
+import type { Backend, CellGrads, CellWeights, RnnActivation, SequenceCell, SequenceGrads, SequenceTape } from '../backend.ts';
+import type { AdamHyper, RmspropHyper, SgdHyper } from '../optimHyper.ts';
+import type { BinaryOp, UnaryOp } from '../pointwise.ts';
+import * as cellK from './cellKernels.ts';
+import { acquireDevice } from './device.ts';
+import { GEMM, TILE } from './gemm.ts';
+import * as K from './kernels.ts';
+import { GpuRuntime, GpuStorage } from './runtime.ts';
+import { sequenceBackward, sequenceForward } from './sequence.ts';
+
+export const FLOAT32_ONLY =
+  'the webgpu backend computes in float32 only (gradient checks run in float64 on the cpu backend): use --dtype float32, or --backend cpu for float64';
+
+/** Chunks of the first stage of a full sum: enough parallel work, few enough for one thread to
+ * add up in the second stage. */
+const SUM_CHUNKS = 1024;
+
+function requireSameShape(what: string, a: Tensor, b: Tensor): void {
+  if (!sameShape(a.shape, b.shape)) throw new Error(`${what}: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} differ`);
+}
+
+function require2d(what: string, x: Tensor): void {
+  if (x.rank !== 2) throw new Error(`${what} needs a 2-D tensor, got shape ${formatShape(x.shape)}`);
+}
+
+const f32 = (v: number): { f32: number } => ({ f32: v });
+const flag = (b: boolean): number => (b ? 1 : 0);
+
+/**
+ * The WebGPU backend: every kernel of the Backend interface as a WGSL compute shader, float32.
+ * Kernels are queued without waiting; values come back only through readAsync (one mapAsync).
+ * The recurrent cells are GEMMs (bias broadcast, then x W_ihᵀ and h W_hhᵀ accumulated) plus one
+ * fused pointwise kernel per step and direction; the whole-sequence kernels run those steps in a
+ * loop on the device (sequence.ts).
+ */
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu';
+
+  constructor(readonly runtime: GpuRuntime) {}
+
+  /** The adapter, in words (for results.json and logs). */
+  get description(): string {
+    return this.runtime.description;
+  }
+
+  // ---- storage ----
+
+  /** The device storage of a tensor of this backend. */
+  storageOf(t: Tensor): GpuStorage {
+    const s = t.storage;
+    if (!(s instanceof GpuStorage)) throw new Error(`${t.toString()} is on the ${t.backend.name} backend, not webgpu`);
+    return s;
+  }
+
+  private requireFloat32(dtype: DType): void {
+    if (dtype !== 'float32') throw new Error(FLOAT32_ONLY);
+  }
+
+  /** A fresh tensor of `shape` with undefined contents. */
+  empty(shape: Shape): Tensor {
+    return new Tensor([...shape], 'float32', this.runtime.allocate(numel(shape)), this);
+  }
+
+  private run(kernel: Parameters<GpuRuntime['dispatch']>[0], params: Parameters<GpuRuntime['dispatch']>[1], tensors: readonly Tensor[], threads: number): void {
+    this.runtime.dispatch(kernel, params, tensors.map((t) => this.storageOf(t)), threads);
+  }
+
+  fromValues(values: ArrayLike<number>, shape: Shape, dtype: DType): Tensor {
+    this.requireFloat32(dtype);
+    const t = this.empty(shape);
+    this.runtime.upload(this.storageOf(t), values);
+    return t;
+  }
+
+  full(shape: Shape, dtype: DType, value: number): Tensor {
+    this.requireFloat32(dtype);
+    const t = this.empty(shape);
+    this.run(K.fill(), [t.size, f32(value)], [t], t.size);
+    return t;
+  }
+
+  read(x: Tensor): Float64Array {
+    throw new Error(`${x.toString()} is on the webgpu backend, whose read-back is asynchronous: use await toFloat64ArrayAsync()`);
+  }
+
+  readAsync(x: Tensor): Promise<Float64Array> {
+    return this.runtime.read(this.storageOf(x));
+  }
+
+  reshape(x: Tensor, shape: Shape): Tensor {
+    if (numel(shape) !== x.size) throw new Error(`cannot reshape ${formatShape(x.shape)} to ${formatShape(shape)}`);
+    return new Tensor([...shape], 'float32', this.storageOf(x), this);
+  }
+
+  cast(x: Tensor, dtype: DType): Tensor {
+    this.requireFloat32(dtype);
+    const out = this.empty(x.shape);
+    this.runtime.copy(this.storageOf(x), this.storageOf(out), x.size);
+    return out;
+  }
+
+  // ---- pointwise ----
+
+  unary(op: UnaryOp, x: Tensor): Tensor {
+    const out = this.empty(x.shape);
+    this.run(K.unary(op), [x.size], [x, out], x.size);
+    return out;
+  }
+
+  unaryBackward(op: UnaryOp, x: Tensor, y: Tensor, dy: Tensor): Tensor {
+    const out = this.empty(x.shape);
+    this.run(K.unaryBackward(op), [x.size], [x, y, dy, out], x.size);
+    return out;
+  }
+
+  binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
+    const shape = broadcastShapes(a.shape, b.shape);
+    const rank = shape.length;
+    if (rank > K.MAX_RANK) throw new Error(`${op}: rank ${rank} is above the webgpu backend's ${K.MAX_RANK}`);
+    const strides = (s: Shape): number[] => {
+      const out = new Array<number>(rank).fill(0);
+      let stride = 1;
+      for (let d = rank - 1; d >= 0; d--) {
+        const size = s[s.length - rank + d] ?? 1;
+        out[d] = size === 1 ? 0 : stride;
+        stride *= size;
+      }
+      return out;
+    };
+    const sa = strides(a.shape);
+    const sb = strides(b.shape);
+    const out = this.empty(shape);
+    const params: number[] = [out.size, Math.max(rank, 1)];
+    if (rank === 0) params.push(1, 0, 0);
+    for (let d = 0; d < rank; d++) params.push(shape[d], sa[d], sb[d]);
+    this.run(K.binary(op), params, [a, b, out], out.size);
+    return out;
+  }
+
+  scale(x: Tensor, factor: number): Tensor {
+    const out = this.empty(x.shape);
+    this.run(K.scale(), [x.size, f32(factor)], [x, out], x.size);
+    return out;
+  }
+
+  addInto(acc: Tensor, x: Tensor): void {
+    requireSameShape('addInto', acc, x);
+    // A buffer may not be bound writable and readable in one dispatch: add a copy to itself.
+    const src = this.storageOf(acc) === this.storageOf(x) ? this.cast(x, 'float32') : x;
+    this.run(K.addInto(), [acc.size], [acc, src], acc.size);
+  }
+
+  scaleInPlace(x: Tensor, factor: number): void {
+    this.run(K.scaleInPlace(), [x.size, f32(factor)], [x], x.size);
+  }
+
+  clampInPlace(x: Tensor, limit: number): Tensor {
+    const flags = this.empty(x.shape);
+    this.run(K.clampInPlace(), [x.size, f32(limit)], [x, flags], x.size);
+    return this.sumAll(flags, false);
+  }
+
+  copyInto(x: Tensor, src: Tensor): void {
+    requireSameShape('copyInto', x, src);
+    this.runtime.copy(this.storageOf(src), this.storageOf(x), x.size);
+  }
+
+  // ---- optimizers ----
+
+  sgdStep(param: Tensor, grad: Tensor, momentumBuffer: Tensor | null, o: SgdHyper): void {
+    requireSameShape('sgdStep', param, grad);
+    const params = [param.size, f32(o.lr), f32(o.momentum), f32(o.dampening), flag(o.nesterov), f32(o.weightDecay), flag(o.firstStep)];
+    this.run(K.sgdStep(momentumBuffer !== null), params, momentumBuffer ? [param, grad, momentumBuffer] : [param, grad], param.size);
+  }
+
+  adamStep(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, o: AdamHyper): void {
+    requireSameShape('adamStep', param, grad);
+    // The bias corrections are scalars of the step count: formed on the host in float64, as torch does.
+    const stepSize = o.lr / (1 - o.beta1 ** o.step);
+    const bc2Sqrt = Math.sqrt(1 - o.beta2 ** o.step);
+    const params = [param.size, f32(o.beta1), f32(o.beta2), f32(o.eps), f32(o.weightDecay), f32(stepSize), f32(bc2Sqrt)];
+    this.run(K.adamStep(), params, [param, grad, expAvg, expAvgSq], param.size);
+  }
+
+  rmspropStep(param: Tensor, grad: Tensor, squareAvg: Tensor, momentumBuffer: Tensor | null, o: RmspropHyper): void {
+    requireSameShape('rmspropStep', param, grad);
+    const params = [param.size, f32(o.lr), f32(o.alpha), f32(o.eps), f32(o.weightDecay), f32(o.momentum)];
+    const tensors = momentumBuffer ? [param, grad, squareAvg, momentumBuffer] : [param, grad, squareAvg];
+    this.run(K.rmspropStep(momentumBuffer !== null), params, tensors, param.size);
+  }
+
+  // ---- reductions ----
+
+  /** Σ x (or Σ x²) as a [] tensor, in two fixed-order stages: contiguous chunks, then their sum. */
+  private sumAll(x: Tensor, squares: boolean): Tensor {
+    const n = x.size;
+    const out = this.empty([]);
+    if (n === 0) {
+      this.run(K.fill(), [1, f32(0)], [out], 1);
+      return out;
+    }
+    const chunkLen = Math.ceil(n / SUM_CHUNKS);
+    const chunks = Math.ceil(n / chunkLen);
+    const partial = this.empty([chunks]);
+    this.run(K.sumChunks(squares), [chunks, n, chunkLen], [x, partial], chunks);
+    this.run(K.sumChunks(false), [1, chunks, chunks], [partial, out], 1);
+    return out;
+  }
+
+  private sumAlong(x: Tensor, ax: number, keepDim: boolean): Tensor {
+    const { outer, mid, inner } = splitAtAxis(x.shape, ax);
+    const shape = x.shape.flatMap((d, i) => (i === ax ? (keepDim ? [1] : []) : [d]));
+    const out = this.empty(shape);
+    this.run(K.sumAxis(), [outer * inner, mid, inner], [x, out], outer * inner);
+    return out;
+  }
+
+  sum(x: Tensor, axis: number | null, keepDim: boolean): Tensor {
+    if (axis === null) {
+      const total = this.sumAll(x, false);
+      return keepDim ? this.reshape(total, x.shape.map(() => 1)) : total;
+    }
+    return this.sumAlong(x, normalizeAxis(axis, x.rank), keepDim);
+  }
+
+  sumToShape(x: Tensor, shape: Shape): Tensor {
+    if (sameShape(x.shape, shape)) return x;
+    // Sum the extra leading axes away, then every axis that was broadcast from 1, one at a time.
+    let t = x;
+    while (t.rank > shape.length) t = this.sumAlong(t, 0, false);
+    for (let d = 0; d < shape.length; d++) {
+      if (shape[d] === 1 && t.shape[d] !== 1) t = this.sumAlong(t, d, true);
+    }
+    if (!sameShape(t.shape, shape)) throw new Error(`cannot sum ${formatShape(x.shape)} down to ${formatShape(shape)}`);
+    return t;
+  }
+
+  sumOfSquares(x: Tensor): Tensor {
+    return this.sumAll(x, true);
+  }
+
+  // ---- matrices and layout ----
+
+  /** c (+)= op(a) @ op(b) into an existing [m, n] tensor. */
+  gemmInto(a: Tensor, b: Tensor, c: Tensor, transA: boolean, transB: boolean, accumulate: boolean): void {
+    const [m, k] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
+    const [k2, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
+    if (k !== k2) {
+      throw new Error(`matmul: inner sizes differ (${formatShape(a.shape)}${transA ? 'ᵀ' : ''} @ ${formatShape(b.shape)}${transB ? 'ᵀ' : ''})`);
+    }
+    if (c.shape[0] !== m || c.shape[1] !== n) throw new Error(`matmul: output ${formatShape(c.shape)} is not [${m}, ${n}]`);
+    if (k === 0 && !accumulate) {
+      this.run(K.fill(), [c.size, f32(0)], [c], c.size);
+      return;
+    }
+    const params = [m, n, k, flag(transA), flag(transB), flag(accumulate)];
+    this.runtime.dispatchGroups(GEMM, params, [this.storageOf(a), this.storageOf(b), this.storageOf(c)], Math.ceil(n / TILE), Math.ceil(m / TILE));
+  }
+
+  matmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+    require2d('matmul', a);
+    require2d('matmul', b);
+    const m = transA ? a.shape[1] : a.shape[0];
+    const n = transB ? b.shape[0] : b.shape[1];
+    const out = this.empty([m, n]);
+    this.gemmInto(a, b, out, transA, transB, false);
+    return out;
+  }
+
+  transpose2d(x: Tensor): Tensor {
+    require2d('transpose2d', x);
+    const [r, c] = x.shape;
+    const out = this.empty([c, r]);
+    this.run(K.transpose2d(), [x.size, r, c], [x, out], x.size);
+    return out;
+  }
+
+  slice(x: Tensor, axis: number, start: number, end: number): Tensor {
+    const ax = normalizeAxis(axis, x.rank);
+    if (!(0 <= start && start <= end && end <= x.shape[ax])) {
+      throw new Error(`slice ${start}:${end} is out of range for axis ${ax} of ${formatShape(x.shape)}`);
+    }
+    const shape = x.shape.map((d, i) => (i === ax ? end - start : d));
+    const out = this.empty(shape);
+    const { mid, inner } = splitAtAxis(x.shape, ax);
+    this.run(K.sliceAxis(), [out.size, end - start, inner, mid, start], [x, out], out.size);
+    return out;
+  }
+
+  /** Write src into dst at [start, start + src.shape[ax]) along axis ax. */
+  private place(src: Tensor, dst: Tensor, ax: number, start: number): void {
+    const { inner } = splitAtAxis(src.shape, ax);
+    this.run(K.placeAxis(), [src.size, src.shape[ax], inner, dst.shape[ax], start], [src, dst], src.size);
+  }
+
+  sliceBackward(dy: Tensor, shape: Shape, axis: number, start: number): Tensor {
+    const ax = normalizeAxis(axis, shape.length);
+    const out = this.full(shape, 'float32', 0);
+    this.place(dy, out, ax, start);
+    return out;
+  }
+
+  concat(xs: readonly Tensor[], axis: number): Tensor {
+    if (xs.length === 0) throw new Error('concat needs at least one tensor');
+    const first = xs[0];
+    const ax = normalizeAxis(axis, first.rank);
+    for (const x of xs) {
+      if (x.rank !== first.rank || x.shape.some((d, i) => i !== ax && d !== first.shape[i])) {
+        throw new Error(`concat: shape ${formatShape(x.shape)} does not match ${formatShape(first.shape)} off axis ${ax}`);
+      }
+    }
+    const shape = first.shape.map((d, i) => (i === ax ? xs.reduce((s, x) => s + x.shape[ax], 0) : d));
+    const out = this.empty(shape);
+    let at = 0;
+    for (const x of xs) {
+      this.place(x, out, ax, at);
+      at += x.shape[ax];
+    }
+    return out;
+  }
+
+  // ---- loss ----
+
+  softmaxCrossEntropy(logits: Tensor, labels: Tensor): { loss: Tensor; probs: Tensor } {
+    require2d('cross_entropy logits', logits);
+    const [batch, classes] = logits.shape;
+    if (labels.size !== batch) throw new Error(`cross_entropy: ${labels.size} labels for a batch of ${batch}`);
+    const probs = this.empty(logits.shape);
+    const rowLoss = this.empty([batch]);
+    this.run(K.softmaxRows(), [batch, classes], [logits, labels, probs, rowLoss], batch);
+    return { loss: this.scale(this.sumAll(rowLoss, false), 1 / batch), probs };
+  }
+
+  softmaxCrossEntropyBackward(probs: Tensor, labels: Tensor, dy: Tensor): Tensor {
+    const [batch, classes] = probs.shape;
+    const out = this.empty(probs.shape);
+    this.run(K.softmaxCrossEntropyBackward(), [probs.size, classes, batch], [probs, labels, dy, out], probs.size);
+    return out;
+  }
+
+  // ---- fused cells ----
+
+  /** pre = x W_ihᵀ + b_ih + h W_hhᵀ + b_hh, [B, G*H]. */
+  private affine(x: Tensor, h: Tensor, w: CellWeights): Tensor {
+    const gh = w.wIh.shape[0];
+    const pre = this.empty([x.shape[0], gh]);
+    this.run(cellK.rowBroadcastSum, [pre.size, gh], [w.bIh, w.bHh, pre], pre.size);
+    this.gemmInto(x, w.wIh, pre, false, true, true);
+    this.gemmInto(h, w.wHh, pre, false, true, true);
+    return pre;
+  }
+
+  /** x W ᵀ + b over the batch, [B, G*H] (the GRU keeps its two sides apart). */
+  private affineOne(x: Tensor, wMat: Tensor, bias: Tensor): Tensor {
+    const gh = wMat.shape[0];
+    const out = this.empty([x.shape[0], gh]);
+    this.run(cellK.rowBroadcast, [out.size, gh], [bias, out], out.size);
+    this.gemmInto(x, wMat, out, false, true, true);
+    return out;
+  }
+
+  /** Input, state and weight gradients from dL/dpre of the input side (dGi) and hidden side (dGh). */
+  affineBackward(x: Tensor, h: Tensor, w: CellWeights, dGi: Tensor, dGh: Tensor): CellGrads {
+    return {
+      dx: this.matmul(dGi, w.wIh, false, false),
+      dh: this.matmul(dGh, w.wHh, false, false),
+      dWIh: this.matmul(dGi, x, true, false),
+      dWHh: this.matmul(dGh, h, true, false),
+      dBIh: this.sumAlong(dGi, 0, false),
+      dBHh: this.sumAlong(dGh, 0, false),
+    };
+  }
+
+  rnnCellForward(act: RnnActivation, x: Tensor, h: Tensor, w: CellWeights): Tensor {
+    return this.unary(act, this.affine(x, h, w));
+  }
+
+  rnnCellBackward(act: RnnActivation, x: Tensor, h: Tensor, hNext: Tensor, dhNext: Tensor, w: CellWeights): CellGrads {
+    const dPre = this.empty(hNext.shape);
+    this.run(cellK.RNN_GRAD[act], [hNext.size], [hNext, dhNext, dPre], hNext.size);
+    return this.affineBackward(x, h, w, dPre, dPre);
+  }
+
+  lstmCellForward(x: Tensor, h: Tensor, c: Tensor, w: CellWeights): { h: Tensor; c: Tensor; gates: Tensor } {
+    const H = h.shape[1];
+    const pre = this.affine(x, h, w);
+    const out = { h: this.empty(h.shape), c: this.empty(h.shape), gates: this.empty(pre.shape) };
+    this.run(cellK.lstmForward, [h.size, H], [pre, c, out.gates, out.c, out.h], h.size);
+    return out;
+  }
+
+  lstmCellBackward(
+    x: Tensor, h: Tensor, c: Tensor, cNext: Tensor, gates: Tensor,
+    dhNext: Tensor | null, dcNext: Tensor | null, w: CellWeights,
+  ): CellGrads & { dc: Tensor } {
+    const H = h.shape[1];
+    const zero = (): Tensor => this.full(h.shape, 'float32', 0);
+    const dPre = this.empty(gates.shape);
+    const dc = this.empty(h.shape);
+    this.run(cellK.lstmBackward, [h.size, H], [gates, c, cNext, dhNext ?? zero(), dcNext ?? zero(), dPre, dc], h.size);
+    return { ...this.affineBackward(x, h, w, dPre, dPre), dc };
+  }
+
+  gruCellForward(x: Tensor, h: Tensor, w: CellWeights): { h: Tensor; gates: Tensor; hn: Tensor } {
+    const H = h.shape[1];
+    const gi = this.affineOne(x, w.wIh, w.bIh);
+    const gh = this.affineOne(h, w.wHh, w.bHh);
+    const out = { h: this.empty(h.shape), gates: this.empty(gi.shape), hn: this.empty(h.shape) };
+    this.run(cellK.gruForward, [h.size, H], [gi, gh, h, out.gates, out.hn, out.h], h.size);
+    return out;
+  }
+
+  gruCellBackward(x: Tensor, h: Tensor, gates: Tensor, hn: Tensor, dhNext: Tensor, w: CellWeights): CellGrads {
+    const H = h.shape[1];
+    const dGi = this.empty(gates.shape);
+    const dGh = this.empty(gates.shape);
+    const direct = this.empty(h.shape);
+    this.run(cellK.gruBackward, [h.size, H], [gates, hn, h, dhNext, dGi, dGh, direct], h.size);
+    const grads = this.affineBackward(x, h, w, dGi, dGh);
+    this.addInto(grads.dh, direct);
+    return grads;
+  }
+
+  // ---- whole sequences ----
+
+  sequenceForward(
+    cell: SequenceCell, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights,
+  ): { hs: Tensor[]; tape: SequenceTape } {
+    return sequenceForward(this, cell, xs, h0, c0, w);
+  }
+
+  sequenceBackward(tape: SequenceTape, dhs: readonly (Tensor | null)[], inputGrads: boolean): SequenceGrads {
+    return sequenceBackward(this, tape, dhs, inputGrads);
+  }
+}
+
+let shared: Promise<WebGpuBackend> | null = null;
+
+/** The process's WebGPU backend (one device, made on first use). Rejects with a
+ * WebGpuUnavailableError, whose message says how to get an adapter, where there is none. */
+export function webgpuBackend(): Promise<WebGpuBackend> {
+  shared ??= acquireDevice().then(({ device, description }) => new WebGpuBackend(new GpuRuntime(device, description)));
+  shared.catch(() => (shared = null));
+  return shared;
+}
