@@ -172,7 +172,7 @@ export class WebGpuBackend implements Backend {
 
   sgdStep(param: Tensor, grad: Tensor, momentumBuffer: Tensor | null, o: SgdHyper): void {
     requireSameShape('sgdStep', param, grad);
-    const params = [param.size, f32(o.lr), f32(o.momentum), f32(o.dampening), flag(o.nesterov), f32(o.weightDecay), flag(o.firstStep)];
+    const params = [param.size, f32(o.lr), f32(o.momentum), f32(1 - o.dampening), flag(o.nesterov), f32(o.weightDecay), flag(o.firstStep)];
     this.run(K.sgdStep(momentumBuffer !== null), params, momentumBuffer ? [param, grad, momentumBuffer] : [param, grad], param.size);
   }
 
@@ -181,13 +181,13 @@ export class WebGpuBackend implements Backend {
     // The bias corrections are scalars of the step count: formed on the host in float64, as torch does.
     const stepSize = o.lr / (1 - o.beta1 ** o.step);
     const bc2Sqrt = Math.sqrt(1 - o.beta2 ** o.step);
-    const params = [param.size, f32(o.beta1), f32(o.beta2), f32(o.eps), f32(o.weightDecay), f32(stepSize), f32(bc2Sqrt)];
+    const params = [param.size, f32(o.beta1), f32(o.beta2), f32(o.eps), f32(o.weightDecay), f32(stepSize), f32(bc2Sqrt), f32(1 - o.beta1), f32(1 - o.beta2)];
     this.run(K.adamStep(), params, [param, grad, expAvg, expAvgSq], param.size);
   }
 
   rmspropStep(param: Tensor, grad: Tensor, squareAvg: Tensor, momentumBuffer: Tensor | null, o: RmspropHyper): void {
     requireSameShape('rmspropStep', param, grad);
-    const params = [param.size, f32(o.lr), f32(o.alpha), f32(o.eps), f32(o.weightDecay), f32(o.momentum)];
+    const params = [param.size, f32(o.lr), f32(o.alpha), f32(o.eps), f32(o.weightDecay), f32(o.momentum), f32(1 - o.alpha)];
     const tensors = momentumBuffer ? [param, grad, squareAvg, momentumBuffer] : [param, grad, squareAvg];
     this.run(K.rmspropStep(momentumBuffer !== null), params, tensors, param.size);
   }
@@ -330,7 +330,7 @@ export class WebGpuBackend implements Backend {
     if (labels.size !== batch) throw new Error(`cross_entropy: ${labels.size} labels for a batch of ${batch}`);
     const probs = this.empty(logits.shape);
     const rowLoss = this.empty([batch]);
-    this.run(K.softmaxRows(), [batch, classes], [logits, labels, probs, rowLoss], batch);
+    this.run(K.softmaxRows(), [batch, classes, f32(NaN)], [logits, labels, probs, rowLoss], batch);
     return { loss: this.scale(this.sumAll(rowLoss, false), 1 / batch), probs };
   }
 

@@ -83,29 +83,33 @@ export const clampInPlace = (): Kernel =>
 
 // ---- optimizers (torch.optim single-tensor semantics, as the CPU backend's optim.ts) ----
 
-/** P: n, lr, momentum, dampening, nesterov (0/1), weightDecay, firstStep (0/1). */
+// Complements such as 1 - beta are formed on the host in float64 and passed rounded once, as
+// torch passes them to its float32 kernels: 1 - fround(0.999) in float32 would be off by 1.3e-5.
+
+/** P: n, lr, momentum, 1 - dampening, nesterov (0/1), weightDecay, firstStep (0/1). */
 export const sgdStep = (withMomentum: boolean): Kernel =>
   once(`sgd:${withMomentum}`, () =>
     elementwise(
       withMomentum ? [['param', 'read_write'], ['grad', 'read'], ['buf', 'read_write']] : [['param', 'read_write'], ['grad', 'read']],
       `  var d = grad[i] + pf(5u) * param[i];
-${withMomentum ? `  if (P[6] == 1u) { buf[i] = d; } else { buf[i] = pf(2u) * buf[i] + (1.0 - pf(3u)) * d; }
+${withMomentum ? `  if (P[6] == 1u) { buf[i] = d; } else { buf[i] = pf(2u) * buf[i] + pf(3u) * d; }
   if (P[4] == 1u) { d = d + pf(2u) * buf[i]; } else { d = buf[i]; }` : ''}
   param[i] = param[i] - pf(1u) * d;`,
     ));
 
-/** P: n, beta1, beta2, eps, weightDecay, stepSize (lr / bias correction 1), sqrt(bias correction 2). */
+/** P: n, beta1, beta2, eps, weightDecay, stepSize (lr / bias correction 1), sqrt(bias correction 2),
+ * 1 - beta1, 1 - beta2. */
 export const adamStep = (): Kernel =>
   once('adam', () =>
     elementwise(
       [['param', 'read_write'], ['grad', 'read'], ['m', 'read_write'], ['v', 'read_write']],
       `  let g = grad[i] + pf(4u) * param[i];
-  m[i] = pf(1u) * m[i] + (1.0 - pf(1u)) * g;
-  v[i] = pf(2u) * v[i] + (1.0 - pf(2u)) * g * g;
+  m[i] = pf(1u) * m[i] + pf(7u) * g;
+  v[i] = pf(2u) * v[i] + pf(8u) * g * g;
   param[i] = param[i] - (pf(5u) * m[i]) / (sqrt(v[i]) / pf(6u) + pf(3u));`,
     ));
 
-/** P: n, lr, alpha, eps, weightDecay, momentum. */
+/** P: n, lr, alpha, eps, weightDecay, momentum, 1 - alpha. */
 export const rmspropStep = (withMomentum: boolean): Kernel =>
   once(`rmsprop:${withMomentum}`, () =>
     elementwise(
@@ -113,7 +117,7 @@ export const rmspropStep = (withMomentum: boolean): Kernel =>
         ? [['param', 'read_write'], ['grad', 'read'], ['sq', 'read_write'], ['buf', 'read_write']]
         : [['param', 'read_write'], ['grad', 'read'], ['sq', 'read_write']],
       `  let g = grad[i] + pf(4u) * param[i];
-  sq[i] = pf(2u) * sq[i] + (1.0 - pf(2u)) * g * g;
+  sq[i] = pf(2u) * sq[i] + pf(6u) * g * g;
 ${withMomentum
   ? `  buf[i] = pf(5u) * buf[i] + g / (sqrt(sq[i]) + pf(3u));
   param[i] = param[i] - pf(1u) * buf[i];`
@@ -185,7 +189,8 @@ export const placeAxis = (): Kernel =>
 // ---- softmax cross-entropy (mean over the batch) ----
 
 /** One row per invocation: probs = softmax(logits) with the max shifted out; rowLoss[b] =
- * log Σ exp(l - max) + max - l[label]. A label that is not a class gives NaN. P: batch, classes. */
+ * log Σ exp(l - max) + max - l[label]. A label that is not a class gives NaN (a kernel cannot
+ * throw; WGSL rejects a NaN constant, so its bits come in as P[2]). P: batch, classes, NaN bits. */
 export const softmaxRows = (): Kernel =>
   once('softmaxRows', () =>
     elementwise(
@@ -201,7 +206,7 @@ export const softmaxRows = (): Kernel =>
   if (k >= 0.0 && k < f32(C) && floor(k) == k) {
     rowLoss[i] = log(z) + mx - L[off + u32(k)];
   } else {
-    rowLoss[i] = bitcast<f32>(0x7fc00000u);
+    rowLoss[i] = pf(2u);
   }`,
     ));
 
