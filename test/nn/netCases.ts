@@ -13,6 +13,8 @@ import { parameterShapes, RecurrentNet, type CellPath, type RecurrentNetConfig }
 import { crossEntropyLoss, mseLoss } from '../../src/ops/index.ts';
 import { tensor } from '../../src/tensor/create.ts';
 import type { DType } from '../../src/tensor/dtype.ts';
+import type { Backend } from '../../src/backends/backend.ts';
+import { cpu } from '../../src/backends/cpu/index.ts';
 import { Rng } from '../../src/tensor/rng.ts';
 import { numel } from '../../src/tensor/shape.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';
@@ -127,16 +129,16 @@ export interface BuiltCase {
   inputs: Tensor[];
 }
 
-export function buildCase(c: NetCase, v: CaseValues, dtype: DType): BuiltCase {
+export function buildCase(c: NetCase, v: CaseValues, dtype: DType, backend: Backend = cpu): BuiltCase {
   const { config } = v;
-  const net = RecurrentNet.fromValues(config, v.params, { dtype });
+  const net = RecurrentNet.fromValues(config, v.params, { dtype, backend });
   const stateShape = [c.layers, c.batch, c.hidden];
-  const x = tensor(v.x, [c.batch, c.steps, c.input], { dtype, requiresGrad: true, name: 'x' });
-  const h0 = v.h0 ? tensor(v.h0, stateShape, { dtype, requiresGrad: true, name: 'h0' }) : undefined;
-  const c0 = v.c0 ? tensor(v.c0, stateShape, { dtype, requiresGrad: true, name: 'c0' }) : undefined;
+  const x = tensor(v.x, [c.batch, c.steps, c.input], { dtype, backend, requiresGrad: true, name: 'x' });
+  const h0 = v.h0 ? tensor(v.h0, stateShape, { dtype, backend, requiresGrad: true, name: 'h0' }) : undefined;
+  const c0 = v.c0 ? tensor(v.c0, stateShape, { dtype, backend, requiresGrad: true, name: 'c0' }) : undefined;
   const target = c.loss === 'mse'
-    ? tensor(v.target, [c.batch, config.outputSize], { dtype })
-    : tensor(v.target, [c.batch], { dtype });
+    ? tensor(v.target, [c.batch, config.outputSize], { dtype, backend })
+    : tensor(v.target, [c.batch], { dtype, backend });
   const inputs = [x, ...(h0 ? [h0] : []), ...(c0 ? [c0] : []), ...net.params.values()];
   return { net, x, h0, c0, target, loss: c.loss, inputs };
 }
