@@ -95,10 +95,11 @@ export interface Backend {
   sum(x: Tensor, axis: number | null, keepDim: boolean): Tensor;
   /** Sum a broadcast result back down to `shape` (the gradient of broadcasting). */
   sumToShape(x: Tensor, shape: Shape): Tensor;
-  /** Sum of squares of all elements as a one-element tensor of shape []: float64 (accumulated in
-   * float64) where the backend has it, float32 on WebGPU. Norms stay on the device this way and
-   * are read back together, once per step. */
-  sumOfSquares(x: Tensor): Tensor;
+  /** The L2 norm of all elements as a one-element tensor of shape [] (norms stay on the device
+   * and are read back together, once per step): float64, accumulated in float64, where the
+   * backend has it; float32 on WebGPU, computed as max|x| · sqrt(Σ (x / max|x|)²) so that the
+   * norms of vanished gradients (whose squares underflow float32) survive down to 1e-38. */
+  norm(x: Tensor): Tensor;
 
   /** op(a) @ op(b) for 2-D a, b, where op transposes when asked. */
   matmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor;

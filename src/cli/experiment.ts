@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
-import { cpu } from '../backends/cpu/index.ts';
+import { BACKEND_HELP, backendFromOption } from './backendOption.ts';
 import { loadExperiment } from '../experiment/registry.ts';
 import { ExperimentError, resolveExperiment, type RunOverrides } from '../experiment/resolve.ts';
 import type { Results } from '../experiment/results.ts';
@@ -67,14 +67,21 @@ export function registerExperiment(program: Command): void {
     .description('train every variant x seed of an experiment; write reports/<name>/results.json and index.html')
     .option('--seeds <list>', 'comma-separated seeds, overriding the experiment\'s')
     .option('--steps <n>', 'training steps per run, overriding the experiment\'s')
-    .option('--backend <backend>', 'cpu (webgpu is not built yet)', 'cpu')
+    .option('--backend <backend>', BACKEND_HELP, 'cpu')
     .option('--out <dir>', 'output folder inside reports/ (default reports/<name>)')
     .option('--quick', 'the small smoke-test size (seconds)')
     .option('--workers <n>', 'runs trained side by side in worker threads; results are identical for any n (default: one per CPU core)', String(availableParallelism()))
-    .action(async (nameOrPath: string, opts: ExperimentCliOptions) => {
-      if (opts.backend !== 'cpu') throw new UsageError(`--backend must be cpu (the webgpu backend is not built yet), got "${opts.backend}"`);
-      const workers = Number(opts.workers);
+    .action(async (nameOrPath: string, opts: ExperimentCliOptions, cmd: Command) => {
+      if (opts.backend !== 'cpu' && opts.backend !== 'webgpu') throw new UsageError(`--backend must be cpu or webgpu, got "${opts.backend}"`);
+      let workers = Number(opts.workers);
       if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers must be an integer >= 1, got "${opts.workers}"`);
+      if (opts.backend === 'webgpu') {
+        // One device, driven from this thread: runs take turns on it.
+        if (workers > 1 && cmd.getOptionValueSource('workers') === 'cli') {
+          throw new UsageError('--workers: the webgpu backend runs every run on one device from one thread; drop --workers (or use --backend cpu)');
+        }
+        workers = 1;
+      }
       const overrides: RunOverrides = {
         quick: opts.quick ?? false,
         ...(opts.steps !== undefined ? { steps: parseSteps(opts.steps) } : {}),
@@ -89,16 +96,18 @@ export function registerExperiment(program: Command): void {
         throw e;
       }
       const dir = outputDir(exp.name, opts.out);
+      const { backend, device } = await backendFromOption(opts.backend);
       const startedAt = new Date();
       const progress = createProgress();
-      const partial = await runExperimentInWorkers(exp, { backend: cpu, workers, progress });
+      const partial = await runExperimentInWorkers(exp, { backend, workers, progress });
       progress.close();
       const results: Results = {
         ...partial,
         env: {
           gradlab: packageVersion(),
           node: process.version,
-          backend: 'cpu',
+          backend: backend.name,
+          ...(device ? { device } : {}),
           platform: `${process.platform}-${process.arch}`,
           gitCommit: gitCommit(),
           startedAt: startedAt.toISOString(),

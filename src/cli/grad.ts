@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { cpu } from '../backends/cpu/index.ts';
+import { BACKEND_HELP, backendFromOption } from './backendOption.ts';
 import { isDType } from '../tensor/dtype.ts';
 import { parseGradCase } from './gradCase.ts';
 import { computeCaseGradients } from './gradCompute.ts';
@@ -33,16 +33,16 @@ export function registerGrad(program: Command): void {
     .description('print loss, parameter gradients and ||dL/dh_t|| for a model given with PyTorch parameter names')
     .requiredOption('--case <file>', 'case JSON (DESIGN.md section 2); - reads stdin')
     .option('--dtype <dtype>', 'float64 or float32', 'float64')
-    .option('--backend <backend>', 'cpu (webgpu is not built yet)', 'cpu')
+    .option('--backend <backend>', BACKEND_HELP, 'cpu')
     .option('--path <path>', 'sequence (one kernel per layer), fused (one per step) or reference (composed from ops)', 'sequence')
     .action(async (opts: GradOptions) => {
       if (!isDType(opts.dtype)) throw new UsageError(`--dtype must be float64 or float32, got "${opts.dtype}"`);
-      if (opts.backend !== 'cpu') throw new UsageError(`--backend must be cpu (the webgpu backend is not built yet), got "${opts.backend}"`);
       if (opts.path !== 'sequence' && opts.path !== 'fused' && opts.path !== 'reference') {
         throw new UsageError(`--path must be sequence, fused or reference, got "${opts.path}"`);
       }
       const c = parseGradCase(readJson(opts.case));
-      const out = await computeCaseGradients(c, { dtype: opts.dtype, backend: cpu, path: opts.path });
+      const { backend } = await backendFromOption(opts.backend, opts.dtype);
+      const out = await computeCaseGradients(c, { dtype: opts.dtype, backend, path: opts.path });
       process.stdout.write(`${JSON.stringify(out)}\n`);
     });
 }

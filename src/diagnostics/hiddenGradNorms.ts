@@ -1,26 +1,26 @@
 import type { Tensor } from '../tensor/tensor.ts';
 import { ScalarReads } from './scalarReads.ts';
 
-/** ||grad||² of a tensor over all its elements, as a one-element tensor on its backend; null
+/** ||grad|| of a tensor over all its elements, as a one-element tensor on its backend; null
  * when it got no gradient. */
-export function gradSquare(t: Tensor): Tensor | null {
-  return t.grad ? t.backend.sumOfSquares(t.grad) : null;
+export function gradNormOnDevice(t: Tensor): Tensor | null {
+  return t.grad ? t.backend.norm(t.grad) : null;
 }
 
 /**
- * The vanishing-gradient probe, left on the device: ||dL/dh_t||² over batch and units for every
+ * The vanishing-gradient probe, left on the device: ||dL/dh_t|| over batch and units for every
  * layer and timestep, from the hidden states' retained gradients after backward(). Index
  * [layer][t], t = 1..T (h_0 excluded); null where a state got no gradient.
  */
-export function hiddenGradSquares(hidden: readonly (readonly Tensor[])[]): (Tensor | null)[][] {
-  return hidden.map((layer) => layer.map(gradSquare));
+export function hiddenGradNormsOnDevice(hidden: readonly (readonly Tensor[])[]): (Tensor | null)[][] {
+  return hidden.map((layer) => layer.map(gradNormOnDevice));
 }
 
 /** The same probe read back as norms ||dL/dh_t|| (0 where a state got no gradient), with one
  * read-back for all of them. */
 export async function hiddenGradNorms(hidden: readonly (readonly Tensor[])[]): Promise<number[][]> {
   const reads = new ScalarReads();
-  const at = hiddenGradSquares(hidden).map((layer) => layer.map((sq) => (sq ? reads.add(sq) : -1)));
+  const at = hiddenGradNormsOnDevice(hidden).map((layer) => layer.map((n) => (n ? reads.add(n) : -1)));
   const values = await reads.read();
-  return at.map((layer) => layer.map((i) => (i < 0 ? 0 : Math.sqrt(values[i]))));
+  return at.map((layer) => layer.map((i) => (i < 0 ? 0 : values[i])));
 }

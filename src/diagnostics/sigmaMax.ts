@@ -20,7 +20,7 @@ export function sigmaMax(w: Tensor, rounds = 200): Tensor {
   let estimate = k.full([], w.dtype, 0);
   for (let it = 0; it < rounds; it++) {
     const next = k.matmul(w, k.matmul(w, v, false, false), true, false); // WᵀW v
-    const norm = k.unary('sqrt', k.cast(k.sumOfSquares(next), w.dtype)); // -> σ² for unit v
+    const norm = k.cast(k.norm(next), w.dtype); // -> σ² for unit v
     estimate = k.unary('sqrt', norm);
     v = k.binary('div', next, k.binary('add', k.reshape(norm, [1, 1]), k.full([1, 1], w.dtype, TINY)));
   }

@@ -71,6 +71,8 @@ export interface ResultsEnv {
   gradlab: string;
   node: string;
   backend: string;
+  /** The accelerator's adapter, in words (WebGPU runs). */
+  device?: string;
   platform: string;
   gitCommit: string | null;
   startedAt: string;

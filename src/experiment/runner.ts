@@ -123,6 +123,7 @@ export async function runExperiment(exp: ResolvedExperiment, opts: RunnerOptions
 export async function runExperimentInWorkers(exp: ResolvedExperiment, opts: RunnerOptions): Promise<Omit<Results, 'env'>> {
   const workers = opts.workers ?? 1;
   if (workers <= 1) return runExperiment(exp, opts);
+  if (opts.backend.name !== 'cpu') throw new Error(`worker threads run the cpu backend only, not ${opts.backend.name}`);
   const getTask = prepareTasks(exp);
   const jobs: RunJob[] = exp.variants.flatMap((_, variant) => exp.seeds.map((seed) => ({ variant, seed, index: 0 })));
   jobs.forEach((j, i) => (j.index = i));

@@ -1,4 +1,4 @@
-import { gradSquare } from '../diagnostics/hiddenGradNorms.ts';
+import { gradNormOnDevice } from '../diagnostics/hiddenGradNorms.ts';
 import { ScalarReads } from '../diagnostics/scalarReads.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 
@@ -10,14 +10,22 @@ export interface ClipResult {
   factor: number;
 }
 
-/** Global L2 norm over every parameter's gradient (float64 on the CPU), with one read-back. */
+/** Global L2 norm over every parameter's gradient, as torch.nn.utils.clip_grad_norm_ forms it:
+ * the norm of the per-parameter norms (float64 on the CPU; one read-back). */
 export async function globalGradNorm(params: readonly Tensor[]): Promise<number> {
   const reads = new ScalarReads();
   for (const p of params) {
-    const sq = gradSquare(p);
-    if (sq) reads.add(sq);
+    const n = gradNormOnDevice(p);
+    if (n) reads.add(n);
   }
-  return Math.sqrt((await reads.read()).reduce((s, x) => s + x, 0));
+  return normOfNorms(await reads.read());
+}
+
+/** sqrt(Σ n²) in float64: the global norm from per-parameter norms. */
+export function normOfNorms(norms: ArrayLike<number>): number {
+  let sq = 0;
+  for (let i = 0; i < norms.length; i++) sq += norms[i] * norms[i];
+  return Math.sqrt(sq);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { backward, noGrad, zeroGrad } from '../autograd/index.ts';
-import { gradSquare, hiddenGradSquares } from '../diagnostics/hiddenGradNorms.ts';
+import { gradNormOnDevice, hiddenGradNormsOnDevice } from '../diagnostics/hiddenGradNorms.ts';
 import { gradientReach } from '../diagnostics/gradientReach.ts';
 import { ScalarReads } from '../diagnostics/scalarReads.ts';
 import { sigmaMax } from '../diagnostics/sigmaMax.ts';
@@ -10,7 +10,7 @@ import type { Rng } from '../tensor/rng.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { sliceBatch } from '../tasks/batch.ts';
 import type { Batch, Task } from '../tasks/task.ts';
-import { clipGradNormWith, clipGradValue } from './clipping.ts';
+import { clipGradNormWith, clipGradValue, normOfNorms } from './clipping.ts';
 import { taskLoss, type LossKind } from './losses.ts';
 import { baseLearningRate, createOptimizer, type OptimizerConfig } from './optimizers.ts';
 import { learningRateAt, type ScheduleConfig } from './schedule.ts';
@@ -81,8 +81,8 @@ function metricCrossed(value: number | undefined, rule: NonNullable<TrainConfig[
 export interface AccumulatedGradients {
   /** Each micro-batch's loss; the batch loss is their mean. */
   readonly losses: readonly Tensor[];
-  /** When probed: per micro-batch, ||dL/dh_t||² as one-element tensors, [layer][t]. */
-  readonly hiddenSquares: readonly (Tensor | null)[][][] | null;
+  /** When probed: per micro-batch, ||dL/dh_t|| as one-element tensors, [layer][t]. */
+  readonly hiddenNorms: readonly (Tensor | null)[][][] | null;
 }
 
 /**
@@ -101,7 +101,7 @@ export function accumulateGradients(
   if (B % k !== 0) throw new Error(`a batch of ${B} cannot be split into ${k} equal micro-batches`);
   const micro = B / k;
   const losses: Tensor[] = [];
-  const hiddenSquares: (Tensor | null)[][][] = [];
+  const hiddenNorms: (Tensor | null)[][][] = [];
   for (let m = 0; m < k; m++) {
     const part = k === 1 ? batch : sliceBatch(batch, m * micro, (m + 1) * micro);
     const { x, y } = toTensors(net, part);
@@ -109,9 +109,9 @@ export function accumulateGradients(
     const l = taskLoss(lossKind, out.output, y);
     losses.push(l);
     backward(l, l.backend.full([], l.dtype, 1 / k));
-    if (opts.probe) hiddenSquares.push(hiddenGradSquares(out.hidden));
+    if (opts.probe) hiddenNorms.push(hiddenGradNormsOnDevice(out.hidden));
   }
-  return { losses, hiddenSquares: opts.probe ? hiddenSquares : null };
+  return { losses, hiddenNorms: opts.probe ? hiddenNorms : null };
 }
 
 /**
@@ -123,11 +123,11 @@ export function queueAccumulated(
   acc: AccumulatedGradients, reads: ScalarReads,
 ): (values: Float64Array) => { loss: number; dLdh: number[][] | null } {
   const lossAt = acc.losses.map((l) => reads.add(l));
-  const sqAt = acc.hiddenSquares?.map((m) => m.map((layer) => layer.map((t) => (t ? reads.add(t) : -1)))) ?? null;
+  const normAt = acc.hiddenNorms?.map((m) => m.map((layer) => layer.map((t) => (t ? reads.add(t) : -1)))) ?? null;
   return (values) => {
     const loss = lossAt.reduce((s, i) => s + values[i] / lossAt.length, 0);
-    if (!sqAt) return { loss, dLdh: null };
-    const dLdh = sqAt[0].map((layer, l) => layer.map((_, t) => Math.sqrt(sqAt.reduce((s, m) => s + (m[l][t] < 0 ? 0 : values[m[l][t]]), 0))));
+    if (!normAt) return { loss, dLdh: null };
+    const dLdh = normAt[0].map((layer, l) => layer.map((_, t) => normOfNorms(normAt.map((m) => (m[l][t] < 0 ? 0 : values[m[l][t]])))));
     return { loss, dLdh };
   };
 }
@@ -150,11 +150,11 @@ function snapshot(params: readonly Tensor[]): Tensor[] {
   return params.map((p) => p.backend.cast(p, p.dtype));
 }
 
-/** ||Δw||² and ||w||² summed over all parameters, on the device. */
-function queueUpdateSquares(params: readonly Tensor[], before: readonly Tensor[], reads: ScalarReads): { dSq: number[]; wSq: number[] } {
+/** ||Δw|| and ||w|| of every parameter, on the device. */
+function queueUpdateNorms(params: readonly Tensor[], before: readonly Tensor[], reads: ScalarReads): { dNorm: number[]; wNorm: number[] } {
   return {
-    dSq: params.map((p, i) => reads.add(p.backend.sumOfSquares(p.backend.binary('sub', p, before[i])))),
-    wSq: before.map((b) => reads.add(b.backend.sumOfSquares(b))),
+    dNorm: params.map((p, i) => reads.add(p.backend.norm(p.backend.binary('sub', p, before[i])))),
+    wNorm: before.map((b) => reads.add(b.backend.norm(b))),
   };
 }
 
@@ -193,14 +193,14 @@ export async function train(net: RecurrentNet, task: Task, cfg: TrainConfig, rng
     });
     const reads = new ScalarReads();
     const finishAcc = queueAccumulated(acc, reads);
-    const gradSqAt = params.map((p) => {
-      const sq = gradSquare(p);
-      return sq ? reads.add(sq) : -1;
+    const gradNormAt = params.map((p) => {
+      const n = gradNormOnDevice(p);
+      return n ? reads.add(n) : -1;
     });
     const values = await reads.read();
     const { loss, dLdh } = finishAcc(values);
-    const gradSq = gradSqAt.map((i) => (i < 0 ? 0 : values[i]));
-    const normBefore = Math.sqrt(gradSq.reduce((s, x) => s + x, 0));
+    const gradNorms = gradNormAt.map((i) => (i < 0 ? 0 : values[i]));
+    const normBefore = normOfNorms(gradNorms);
     const diverged = !Number.isFinite(loss) || !Number.isFinite(normBefore);
     let clipped = false;
     let clipFactor = 1;
@@ -224,7 +224,7 @@ export async function train(net: RecurrentNet, task: Task, cfg: TrainConfig, rng
         clipFactor,
         lr,
         dLdh: (dLdh ?? []).map((layer) => layer.map(finite)),
-        paramGradNorms: Object.fromEntries(names.map((n, i) => [n, finite(Math.sqrt(gradSq[i]))])),
+        paramGradNorms: Object.fromEntries(names.map((n, i) => [n, finite(gradNorms[i])])),
       };
       log.push(entry);
     }
@@ -244,11 +244,11 @@ export async function train(net: RecurrentNet, task: Task, cfg: TrainConfig, rng
     if (entry && before && sigmas) {
       const logReads = new ScalarReads();
       const sigmaAt = sigmas.map((s) => logReads.add(s));
-      const { dSq, wSq } = queueUpdateSquares(params, before, logReads);
+      const { dNorm, wNorm } = queueUpdateNorms(params, before, logReads);
       const logValues = await logReads.read();
-      const sum = (at: number[]): number => at.reduce((s, i) => s + logValues[i], 0);
+      const total = (at: number[]): number => normOfNorms(at.map((i) => logValues[i]));
       entry.sigmaMaxWhh = sigmaAt.map((i) => finite(logValues[i]));
-      entry.updateRatio = finite(Math.sqrt(sum(dSq) / sum(wSq)));
+      entry.updateRatio = finite(total(dNorm) / total(wNorm));
       const val = await predict(net, task, valSet);
       entry.valLoss = finite(val.loss);
       if (cfg.earlyStop) {

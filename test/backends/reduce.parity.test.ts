@@ -22,7 +22,7 @@ const shaped = (maxRank = 3, maxDim = 5) =>
 const abs = (v: readonly number[]): number[] => v.map(Math.abs);
 
 describe.each(BACKENDS)('reductions, matmul and layout on $name (float32) = cpu float64 within float32 bounds', (b) => {
-  it('sum over all elements and over each axis (keepDim both ways), sumOfSquares', async () => {
+  it('sum over all elements and over each axis (keepDim both ways), the L2 norm', async () => {
     const k = await b.get();
     await fc.assert(
       fc.asyncProperty(shaped(), fc.boolean(), async ({ shape, values }, keepDim) => {
@@ -35,8 +35,14 @@ describe.each(BACKENDS)('reductions, matmul and layout on $name (float32) = cpu 
           const absRef = cpu.sum(ref64(abs(values), shape), axis, keepDim).toFloat64Array();
           within(await read(k.sum(x, axis, keepDim)), ref, (i) => (shape[axis] + 1) * U32 * absRef[i], `sum axis ${axis} of ${JSON.stringify(shape)}`);
         }
-        const sq = cpu.sumOfSquares(ref64(values, shape)).toFloat64Array();
-        within(await read(k.sumOfSquares(x)), sq, () => (values.length + 2) * U32 * sq[0], 'sumOfSquares');
+        // norm: max|x| exact, each x/max one rounding, squares and their sum (n + 2)u, sqrt and
+        // the final product 2 more: (n + 6)u relative to the norm.
+        const norm = cpu.norm(ref64(values, shape)).toFloat64Array();
+        within(await read(k.norm(x)), norm, () => (values.length + 6) * U32 * norm[0], 'norm');
+        // Vanished gradients: a norm whose square underflows float32 must survive.
+        const tiny = values.map((v) => v * 2 ** -100);
+        const tinyNorm = cpu.norm(ref64(tiny, shape)).toFloat64Array();
+        within(await read(k.norm(k.fromValues(tiny, shape, 'float32'))), tinyNorm, () => (values.length + 6) * U32 * tinyNorm[0], 'norm of values ~1e-30');
       }),
       fcParams(RUNS),
     );

@@ -47,7 +47,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { backward } from '../../src/autograd/index.ts';
 import type { Backend } from '../../src/backends/backend.ts';
 import { cpu } from '../../src/backends/cpu/index.ts';
-import { hiddenGradSquares } from '../../src/diagnostics/hiddenGradNorms.ts';
+import { hiddenGradNormsOnDevice } from '../../src/diagnostics/hiddenGradNorms.ts';
 import { CELL_KINDS, type CellKind } from '../../src/nn/cellKinds.ts';
 import type { CellPath } from '../../src/nn/recurrentNet.ts';
 import type { DType } from '../../src/tensor/dtype.ts';
@@ -72,7 +72,7 @@ function snapshot(c: NetCase, values: ReturnType<typeof caseValues>, dtype: DTyp
     if (!t.grad) throw new Error(`${path} path: ${t.name} got no gradient`);
     gradients.set(`d loss / d ${t.name}`, t.grad.toFloat64Array());
   }
-  hiddenGradSquares(hidden).forEach((squares, l) => gradients.set(`||dL/dh|| layer ${l}`, Float64Array.from(squares, (sq) => (sq ? Math.sqrt(sq.item()) : 0))));
+  hiddenGradNormsOnDevice(hidden).forEach((norms, l) => gradients.set(`||dL/dh|| layer ${l}`, Float64Array.from(norms, (n) => (n ? n.item() : 0))));
   return { forward, gradients };
 }
 

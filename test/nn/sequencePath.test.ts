@@ -41,7 +41,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { backward } from '../../src/autograd/index.ts';
 import type { Backend } from '../../src/backends/backend.ts';
 import { cpu } from '../../src/backends/cpu/index.ts';
-import { hiddenGradSquares } from '../../src/diagnostics/hiddenGradNorms.ts';
+import { hiddenGradNormsOnDevice } from '../../src/diagnostics/hiddenGradNorms.ts';
 import { CELL_KINDS, type CellKind } from '../../src/nn/cellKinds.ts';
 import { RecurrentNet, type CellPath, type RecurrentNetConfig } from '../../src/nn/recurrentNet.ts';
 import { mseLoss } from '../../src/ops/index.ts';
@@ -76,7 +76,7 @@ function collect(
     if (!t.grad && !allowNoGrad) throw new Error(`${path} path: ${t.name} got no gradient`);
     gradients.set(`d loss / d ${t.name}`, t.grad ? t.grad.toFloat64Array() : new Float64Array(0));
   }
-  hiddenGradSquares(hidden).forEach((squares, l) => gradients.set(`||dL/dh|| layer ${l}`, Float64Array.from(squares, (sq) => (sq ? Math.sqrt(sq.item()) : 0))));
+  hiddenGradNormsOnDevice(hidden).forEach((norms, l) => gradients.set(`||dL/dh|| layer ${l}`, Float64Array.from(norms, (n) => (n ? n.item() : 0))));
   return { forward, gradients };
 }
 

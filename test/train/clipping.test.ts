@@ -44,13 +44,15 @@ function makeParams(c: ClipCase): Tensor[] {
 const gradValues = (params: Tensor[]) => params.map((p) => (p.grad ? Array.from(p.grad.toFloat64Array()) : null));
 
 /** Plain float64 norm in gradlab's documented order. */
+/** torch's clip_grad_norm_: the norm of the per-parameter norms, in float64. */
 function refNorm(c: ClipCase): number {
   let total = 0;
   for (const g of c.grads) {
     if (g === null) continue;
     let s = 0;
     for (const x of stored(c.dtype, g)) s += x * x;
-    total += s;
+    const n = Math.sqrt(s);
+    total += n * n;
   }
   return Math.sqrt(total);
 }

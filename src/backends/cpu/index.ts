@@ -142,8 +142,8 @@ class CpuBackend implements Backend {
     return this.make(sumToShape(x.data, x.shape, shape, x.dtype), shape, x.dtype);
   }
 
-  sumOfSquares(x: Tensor): Tensor {
-    return this.fromValues([sumOfSquares(x.data)], [], 'float64');
+  norm(x: Tensor): Tensor {
+    return this.fromValues([Math.sqrt(sumOfSquares(x.data))], [], 'float64');
   }
 
   matmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {

@@ -160,7 +160,7 @@ export class WebGpuBackend implements Backend {
   clampInPlace(x: Tensor, limit: number): Tensor {
     const flags = this.empty(x.shape);
     this.run(K.clampInPlace(), [x.size, f32(limit)], [x, flags], x.size);
-    return this.sumAll(flags, false);
+    return this.sumAll(flags);
   }
 
   copyInto(x: Tensor, src: Tensor): void {
@@ -194,19 +194,42 @@ export class WebGpuBackend implements Backend {
 
   // ---- reductions ----
 
-  /** Σ x (or Σ x²) as a [] tensor, in two fixed-order stages: contiguous chunks, then their sum. */
-  private sumAll(x: Tensor, squares: boolean): Tensor {
+  /** Work split of a full reduction: chunk length and count (first stage), so that the second
+   * stage is one thread adding at most SUM_CHUNKS partials. */
+  private chunking(n: number): { chunkLen: number; chunks: number } {
+    const chunkLen = Math.ceil(n / SUM_CHUNKS);
+    return { chunkLen, chunks: Math.ceil(n / chunkLen) };
+  }
+
+  /** Σ x as a [] tensor, in two fixed-order stages: contiguous chunks, then their sum. */
+  private sumAll(x: Tensor): Tensor {
     const n = x.size;
     const out = this.empty([]);
     if (n === 0) {
       this.run(K.fill(), [1, f32(0)], [out], 1);
       return out;
     }
-    const chunkLen = Math.ceil(n / SUM_CHUNKS);
-    const chunks = Math.ceil(n / chunkLen);
+    const { chunkLen, chunks } = this.chunking(n);
     const partial = this.empty([chunks]);
-    this.run(K.sumChunks(squares), [chunks, n, chunkLen], [x, partial], chunks);
-    this.run(K.sumChunks(false), [1, chunks, chunks], [partial, out], 1);
+    this.run(K.sumChunks(), [chunks, n, chunkLen], [x, partial], chunks);
+    this.run(K.sumChunks(), [1, chunks, chunks], [partial, out], 1);
+    return out;
+  }
+
+  norm(x: Tensor): Tensor {
+    const n = x.size;
+    const out = this.empty([]);
+    if (n === 0) {
+      this.run(K.fill(), [1, f32(0)], [out], 1);
+      return out;
+    }
+    const { chunkLen, chunks } = this.chunking(n);
+    const partial = this.empty([chunks]);
+    const m = this.empty([]);
+    this.run(K.maxAbsChunks(), [chunks, n, chunkLen, f32(NaN)], [x, partial], chunks);
+    this.run(K.maxAbsChunks(), [1, chunks, chunks, f32(NaN)], [partial, m], 1);
+    this.run(K.scaledSquareChunks(), [chunks, n, chunkLen], [x, m, partial], chunks);
+    this.run(K.normFinish(), [1, chunks, 0, f32(NaN)], [partial, m, out], 1);
     return out;
   }
 
@@ -220,7 +243,7 @@ export class WebGpuBackend implements Backend {
 
   sum(x: Tensor, axis: number | null, keepDim: boolean): Tensor {
     if (axis === null) {
-      const total = this.sumAll(x, false);
+      const total = this.sumAll(x);
       return keepDim ? this.reshape(total, x.shape.map(() => 1)) : total;
     }
     return this.sumAlong(x, normalizeAxis(axis, x.rank), keepDim);
@@ -236,10 +259,6 @@ export class WebGpuBackend implements Backend {
     }
     if (!sameShape(t.shape, shape)) throw new Error(`cannot sum ${formatShape(x.shape)} down to ${formatShape(shape)}`);
     return t;
-  }
-
-  sumOfSquares(x: Tensor): Tensor {
-    return this.sumAll(x, true);
   }
 
   // ---- matrices and layout ----
@@ -331,7 +350,7 @@ export class WebGpuBackend implements Backend {
     const probs = this.empty(logits.shape);
     const rowLoss = this.empty([batch]);
     this.run(K.softmaxRows(), [batch, classes, f32(NaN)], [logits, labels, probs, rowLoss], batch);
-    return { loss: this.scale(this.sumAll(rowLoss, false), 1 / batch), probs };
+    return { loss: this.scale(this.sumAll(rowLoss), 1 / batch), probs };
   }
 
   softmaxCrossEntropyBackward(probs: Tensor, labels: Tensor, dy: Tensor): Tensor {

@@ -140,18 +140,67 @@ export const sumAxis = (): Kernel =>
   out[i] = s;`,
     ));
 
-/** Stage one of a full sum: partial[c] = Σ over the c-th contiguous chunk (of squares when
- * `squares`). P: chunks, n, chunkLen. */
-export const sumChunks = (squares: boolean): Kernel =>
-  once(`sumChunks:${squares}`, () =>
+/** Stage one of a full sum: partial[c] = Σ over the c-th contiguous chunk. P: chunks, n, chunkLen. */
+export const sumChunks = (): Kernel =>
+  once('sumChunks', () =>
     elementwise(
       [['X', 'read'], ['partial', 'read_write']],
-      `  let n = P[1];
-  let start = i * P[2];
-  let end = min(n, start + P[2]);
+      `  let start = i * P[2];
+  let end = min(P[1], start + P[2]);
   var s = 0.0;
-  for (var j = start; j < end; j++) { let v = X[j]; s += ${squares ? 'v * v' : 'v'}; }
+  for (var j = start; j < end; j++) { s += X[j]; }
   partial[i] = s;`,
+    ));
+
+// The norm in three fixed-order stages: max|x| (chunks, then their max), Σ (x / max)² over
+// chunks, then max · sqrt(Σ). Scaling first keeps the squares of tiny (vanished) gradients
+// from underflowing float32. A non-finite element is detected from its exponent bits, which no
+// fast-math assumption can remove, and makes the norm NaN (P[3] carries NaN's bits).
+const NONFINITE = 'fn nonfinite(v: f32) -> bool { return (bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u; }';
+
+/** partial[c] = max |x| over the c-th chunk, NaN if any element there is not finite. P: chunks, n, chunkLen, NaN. */
+export const maxAbsChunks = (): Kernel =>
+  once('maxAbsChunks', () =>
+    elementwise(
+      [['X', 'read'], ['partial', 'read_write']],
+      `  let start = i * P[2];
+  let end = min(P[1], start + P[2]);
+  var m = 0.0;
+  var bad = false;
+  for (var j = start; j < end; j++) {
+    let v = X[j];
+    if (nonfinite(v)) { bad = true; } else { m = max(m, abs(v)); }
+  }
+  partial[i] = select(m, pf(3u), bad);`,
+      NONFINITE,
+    ));
+
+/** partial[c] = Σ (x / m)² over the c-th chunk, m = M[0] (0 when m is 0 or not finite). P: chunks, n, chunkLen. */
+export const scaledSquareChunks = (): Kernel =>
+  once('scaledSquareChunks', () =>
+    elementwise(
+      [['X', 'read'], ['M', 'read'], ['partial', 'read_write']],
+      `  let m = M[0];
+  let start = i * P[2];
+  let end = min(P[1], start + P[2]);
+  var s = 0.0;
+  if (m > 0.0 && !nonfinite(m)) {
+    for (var j = start; j < end; j++) { let v = X[j] / m; s += v * v; }
+  }
+  partial[i] = s;`,
+      NONFINITE,
+    ));
+
+/** out = m · sqrt(Σ partial), m = M[0]; NaN when m is not finite. P: 1, chunks, unused, NaN. */
+export const normFinish = (): Kernel =>
+  once('normFinish', () =>
+    elementwise(
+      [['partial', 'read'], ['M', 'read'], ['out', 'read_write']],
+      `  let m = M[0];
+  var s = 0.0;
+  for (var j = 0u; j < P[1]; j++) { s += partial[j]; }
+  if (nonfinite(m)) { out[0] = pf(3u); } else { out[0] = m * sqrt(s); }`,
+      NONFINITE,
     ));
 
 // ---- layout ----
