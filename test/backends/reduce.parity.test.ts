@@ -85,6 +85,23 @@ describe.each(BACKENDS)('reductions, matmul and layout on $name (float32) = cpu 
     );
   });
 
+  it('matmul above the direct kernel\'s size: the tiled GEMM (16 x 16 workgroup tiles), all layouts', async () => {
+    const k = await b.get();
+    const dim = fc.integer({ min: 90, max: 140 }); // m·n·k > 2^20 multiply-adds: the tiled path
+    await fc.assert(
+      fc.asyncProperty(dim, dim, dim, fc.boolean(), fc.boolean(), fc.integer({ min: 0, max: 1e6 }), async (m, n, kk, tA, tB, seed) => {
+        const [va, vb] = fc.sample(fc.tuple(valuesOf(m * kk), valuesOf(kk * n)), { seed, numRuns: 1 })[0];
+        const sa = tA ? [kk, m] : [m, kk];
+        const sb = tB ? [n, kk] : [kk, n];
+        const ref = cpu.matmul(ref64(va, sa), ref64(vb, sb), tA, tB).toFloat64Array();
+        const absRef = cpu.matmul(ref64(abs(va), sa), ref64(abs(vb), sb), tA, tB).toFloat64Array();
+        const got = k.matmul(k.fromValues(va, sa, 'float32'), k.fromValues(vb, sb, 'float32'), tA, tB);
+        within(await read(got), ref, (i) => (kk + 2) * U32 * absRef[i], `matmul [${sa}]${tA ? 'ᵀ' : ''} @ [${sb}]${tB ? 'ᵀ' : ''}`);
+      }),
+      fcParams(3),
+    );
+  });
+
   it('slice, sliceBackward, concat and reshape move values exactly', async () => {
     const k = await b.get();
     await fc.assert(

@@ -6,7 +6,7 @@ import type { AdamHyper, RmspropHyper, SgdHyper } from '../optimHyper.ts';
 import type { BinaryOp, UnaryOp } from '../pointwise.ts';
 import * as cellK from './cellKernels.ts';
 import { acquireDevice } from './device.ts';
-import { GEMM, TILE } from './gemm.ts';
+import { DIRECT_GEMM_MAX_WORK, GEMM, GEMM_DIRECT, TILE } from './gemm.ts';
 import * as K from './kernels.ts';
 import { GpuRuntime, GpuStorage } from './runtime.ts';
 import { sequenceBackward, sequenceForward } from './sequence.ts';
@@ -273,6 +273,10 @@ export class WebGpuBackend implements Backend {
     if (c.shape[0] !== m || c.shape[1] !== n) throw new Error(`matmul: output ${formatShape(c.shape)} is not [${m}, ${n}]`);
     if (k === 0 && !accumulate) {
       this.run(K.fill(), [c.size, f32(0)], [c], c.size);
+      return;
+    }
+    if (m * n * k <= DIRECT_GEMM_MAX_WORK) {
+      this.run(GEMM_DIRECT, [m * n, n, k, flag(transA), flag(transB), flag(accumulate), m], [a, b, c], m * n);
       return;
     }
     const params = [m, n, k, flag(transA), flag(transB), flag(accumulate)];

@@ -45,6 +45,9 @@ export class GpuRuntime {
   private readonly params = new Map<string, GPUBuffer>();
   private readonly freed = new FinalizationRegistry<{ buffer: GPUBuffer; bytes: number }>((r) => this.release(r.buffer, r.bytes));
   private encoder: GPUCommandEncoder | null = null;
+  /** One compute pass holds consecutive dispatches (each still sees the writes of the ones
+   * before it); it is ended only for a copy or a submit. */
+  private pass: GPUComputePassEncoder | null = null;
   private pending = 0;
   private readonly errors: string[] = [];
 
@@ -134,23 +137,29 @@ export class GpuRuntime {
       ],
     });
     this.encoder ??= this.device.createCommandEncoder();
-    const pass = this.encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(x, y);
-    pass.end();
+    this.pass ??= this.encoder.beginComputePass();
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(x, y);
     if (++this.pending >= DISPATCHES_PER_SUBMIT) this.flush();
   }
 
   /** dst[0, n) = src[0, n), queued in order with the dispatches. */
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
   copy(src: GpuStorage, dst: GpuStorage, length: number): void {
     if (length <= 0) return;
+    this.endPass();
     this.encoder ??= this.device.createCommandEncoder();
     this.encoder.copyBufferToBuffer(src.buffer, 0, dst.buffer, 0, length * 4);
   }
 
   /** Submit whatever has been queued. */
   flush(): void {
+    this.endPass();
     if (!this.encoder) return;
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
@@ -161,6 +170,7 @@ export class GpuRuntime {
   async read(src: GpuStorage): Promise<Float64Array> {
     const bytes = sizeClass(src.length * 4);
     const staging = this.device.createBuffer({ size: bytes, usage: USAGE.MAP_READ | USAGE.COPY_DST });
+    this.endPass();
     this.encoder ??= this.device.createCommandEncoder();
     this.encoder.copyBufferToBuffer(src.buffer, 0, staging, 0, bytes);
     this.flush();
