@@ -40,8 +40,8 @@ export function registerGrad(program: Command): void {
       if (opts.path !== 'sequence' && opts.path !== 'fused' && opts.path !== 'reference') {
         throw new UsageError(`--path must be sequence, fused or reference, got "${opts.path}"`);
       }
-      const c = parseGradCase(readJson(opts.case));
       const { backend } = await backendFromOption(opts.backend, opts.dtype);
+      const c = parseGradCase(readJson(opts.case));
       const out = await computeCaseGradients(c, { dtype: opts.dtype, backend, path: opts.path });
       process.stdout.write(`${JSON.stringify(out)}\n`);
     });

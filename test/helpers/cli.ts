@@ -11,13 +11,13 @@ export interface CliResult {
 }
 
 /** Run the real `gradlab` binary, as a user would. */
-export function gradlab(args: string[], opts: { input?: string; cwd?: string; timeoutMs?: number } = {}): CliResult {
+export function gradlab(args: string[], opts: { input?: string; cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {}): CliResult {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     input: opts.input,
     cwd: opts.cwd ?? REPO,
     encoding: 'utf8',
     timeout: opts.timeoutMs ?? 60_000,
-    env: { ...process.env, FORCE_COLOR: '0' },
+    env: { ...process.env, FORCE_COLOR: '0', ...opts.env },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
