@@ -9,6 +9,7 @@ import type { Backend } from '../../src/backends/backend.ts';
 import { cpu } from '../../src/backends/cpu/index.ts';
 import { webgpuBackend } from '../../src/backends/webgpu/index.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';
+import { describeCase, type CaseValues, type NetCase } from '../nn/netCases.ts';
 
 export interface BackendUnderTest {
   readonly name: string;
@@ -28,9 +29,7 @@ export const U32 = 2 ** -24;
  * does), so every bound carries this much absolute slack, and inputs avoid subnormals. */
 export const MIN_NORMAL32 = 2 ** -126;
 
-/** Float32-representable inputs that both backends see exactly: rounded to float32, with
- * magnitudes below 2^-60 set to 0 so that no input, square or product of two inputs is subnormal. */
-export const f32s = (values: readonly number[]): number[] => values.map((v) => (Math.abs(v) < 2 ** -60 ? 0 : Math.fround(v)));
+export { f32s } from './netOutcome.ts';
 
 export const read = (t: Tensor): Promise<Float64Array> => t.toFloat64ArrayAsync();
 
@@ -51,3 +50,30 @@ export function within(got: ArrayLike<number>, ref: ArrayLike<number>, bound: (i
     if (!ok) expect.fail(`${label}: element ${i} is ${got[i]}, the float64 reference ${ref[i]}, allowed ±${b.toExponential(3)}`);
   }
 }
+
+// ---- whole nets (the bound is explained in cells.parity.test.ts) ----
+
+const GAIN = 8;
+/** Shapes small enough for a software GPU: B 1-3, T 1-6, I 1-3, H 1-5, 1-2 layers. */
+export const PARITY_BOUNDS = { batch: 3, steps: 6, input: 3, hidden: 5, layers: 2 };
+
+const isGradient = (name: string): boolean => name.startsWith('d loss') || name.startsWith('||dL/dh_t||');
+const maxAbs = (a: Iterable<number>): number => {
+  let m = 0;
+  for (const x of a) m = Math.max(m, Math.abs(x));
+  return m;
+};
+
+/** Every value of a net's outcome within the float32 bound of the float64 reference. */
+export function expectNetWithin(c: NetCase, v: CaseValues, reference: Record<string, number[]>, got: Record<string, number[]>, label: string): void {
+  const entries = Object.entries(reference);
+  const forward = maxAbs(entries.filter(([n]) => !isGradient(n)).flatMap(([, a]) => a));
+  const gradients = maxAbs(entries.filter(([n]) => isGradient(n)).flatMap(([, a]) => a));
+  const activations = Math.max(1, forward, maxAbs(v.x), ...[...v.params.values()].map(maxAbs), v.h0 ? maxAbs(v.h0) : 0, v.c0 ? maxAbs(v.c0) : 0);
+  const S = (c.steps + c.layers) * (c.input + c.hidden + 8);
+  for (const [name, ref] of entries) {
+    const scale = isGradient(name) ? gradients * activations : forward;
+    within(got[name] ?? [], ref, () => GAIN * S * U32 * scale, `${describeCase(c)} ${label}: ${name}`);
+  }
+}
+

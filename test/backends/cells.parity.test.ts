@@ -20,68 +20,23 @@
  */
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { backward } from '../../src/autograd/index.ts';
-import { hiddenGradNorms } from '../../src/diagnostics/hiddenGradNorms.ts';
-import { CELL_KINDS } from '../../src/nn/cellKinds.ts';
-import type { CellPath } from '../../src/nn/recurrentNet.ts';
-import type { Backend } from '../../src/backends/backend.ts';
-import { fcParams } from '../helpers/fc.ts';
-import { buildCase, caseValues, describeCase, netCaseArb, runLoss, type CaseValues, type NetCase } from '../nn/netCases.ts';
-import { BACKENDS, f32s, read, U32, within } from './backends.ts';
 import { cpu } from '../../src/backends/cpu/index.ts';
+import { CELL_KINDS } from '../../src/nn/cellKinds.ts';
+import { fcParams } from '../helpers/fc.ts';
+import { caseValues, netCaseArb } from '../nn/netCases.ts';
+import { BACKENDS, expectNetWithin, PARITY_BOUNDS } from './backends.ts';
+import { float32Values, netOutcome } from './netOutcome.ts';
 
 const RUNS = 12;
-const GAIN = 8;
-const BOUNDS = { batch: 3, steps: 6, input: 3, hidden: 5, layers: 2 };
-
-/** The case's values rounded to float32 (inputs both runs see exactly). */
-function float32Values(v: CaseValues): CaseValues {
-  const r = (a: Float64Array): Float64Array => Float64Array.from(f32s([...a]));
-  return { ...v, params: new Map([...v.params].map(([k, a]) => [k, r(a)])), x: r(v.x), h0: v.h0 && r(v.h0), c0: v.c0 && r(v.c0) };
-}
-
-/** Every value a case produces, by name, read back. */
-async function outcome(c: NetCase, v: CaseValues, backend: Backend, dtype: 'float32' | 'float64', path: CellPath): Promise<Map<string, Float64Array>> {
-  const b = buildCase(c, v, dtype, backend);
-  const { loss, output, hidden } = runLoss(b, path);
-  backward(loss);
-  const out = new Map<string, Float64Array>([['loss', await read(loss)], ['output', await read(output)]]);
-  for (const [l, layer] of hidden.entries()) out.set(`h of layer ${l}`, Float64Array.from((await Promise.all(layer.map(read))).flatMap((a) => [...a])));
-  for (const t of b.inputs) out.set(`d loss / d ${t.name}`, t.grad ? await read(t.grad) : new Float64Array(t.size));
-  (await hiddenGradNorms(hidden)).forEach((norms, l) => out.set(`||dL/dh_t|| of layer ${l}`, Float64Array.from(norms)));
-  return out;
-}
-
-const isGradient = (name: string): boolean => name.startsWith('d loss') || name.startsWith('||dL/dh_t||');
-const maxAbs = (a: Iterable<number>): number => {
-  let m = 0;
-  for (const x of a) m = Math.max(m, Math.abs(x));
-  return m;
-};
-
-/** The magnitudes the bound is relative to (see the header). */
-function scalesOf(reference: Map<string, Float64Array>, v: CaseValues): { forward: number; gradients: number; activations: number } {
-  const forward = maxAbs([...reference].filter(([n]) => !isGradient(n)).flatMap(([, a]) => [...a]));
-  const gradients = maxAbs([...reference].filter(([n]) => isGradient(n)).flatMap(([, a]) => [...a]));
-  const activations = Math.max(1, forward, maxAbs(v.x), ...[...v.params.values()].map(maxAbs), v.h0 ? maxAbs(v.h0) : 0, v.c0 ? maxAbs(v.c0) : 0);
-  return { forward, gradients, activations };
-}
-
 describe.each(BACKENDS)('recurrent nets on $name (float32) = cpu float64 within float32 bounds', (b) => {
   it.each(CELL_KINDS)('%s: loss, output, hidden states, every gradient and dL/dh_t on all three paths', async (cell) => {
     const k = await b.get();
     await fc.assert(
-      fc.asyncProperty(netCaseArb(cell, BOUNDS), async (c) => {
+      fc.asyncProperty(netCaseArb(cell, PARITY_BOUNDS), async (c) => {
         const v = float32Values(caseValues(c));
-        const S = (c.steps + c.layers) * (c.input + c.hidden + 8);
-        const reference = await outcome(c, v, cpu, 'float64', 'reference');
-        const scales = scalesOf(reference, v);
+        const reference = await netOutcome(c, v, cpu, 'float64', 'reference');
         for (const path of ['sequence', 'fused', 'reference'] as const) {
-          const got = await outcome(c, v, k, 'float32', path);
-          for (const [name, ref] of reference) {
-            const scale = isGradient(name) ? scales.gradients * scales.activations : scales.forward;
-            within(got.get(name)!, ref, () => GAIN * S * U32 * scale, `${describeCase(c)} ${path} path: ${name}`);
-          }
+          expectNetWithin(c, v, reference, await netOutcome(c, v, k, 'float32', path), `${path} path`);
         }
       }),
       fcParams(RUNS),
