@@ -58,3 +58,17 @@ export function splitAtAxis(shape: Shape, axis: number): { outer: number; mid: n
   for (let i = axis + 1; i < shape.length; i++) inner *= shape[i];
   return { outer, mid: shape[axis], inner };
 }
+
+/** The result shape of concatenating `shapes` along `axis` (normalised); every shape must agree
+ * off that axis. */
+export function concatShape(shapes: readonly Shape[], axis: number): { axis: number; shape: number[] } {
+  if (shapes.length === 0) throw new Error('concat needs at least one tensor');
+  const first = shapes[0];
+  const ax = normalizeAxis(axis, first.length);
+  for (const s of shapes) {
+    if (s.length !== first.length || s.some((d, i) => i !== ax && d !== first[i])) {
+      throw new Error(`concat: shape ${formatShape(s)} does not match ${formatShape(first)} off axis ${ax}`);
+    }
+  }
+  return { axis: ax, shape: first.map((d, i) => (i === ax ? shapes.reduce((n, s) => n + s[ax], 0) : d)) };
+}

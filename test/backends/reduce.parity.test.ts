@@ -9,6 +9,7 @@
  */
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
+import type { Backend } from '../../src/backends/backend.ts';
 import { cpu } from '../../src/backends/cpu/index.ts';
 import { fcParams } from '../helpers/fc.ts';
 import { shapeArb } from '../ops/helpers.ts';
@@ -20,6 +21,19 @@ const valuesOf = (n: number) => fc.array(fc.double({ min: -10, max: 10, noNaN: t
 const shaped = (maxRank = 3, maxDim = 5) =>
   fc.array(fc.integer({ min: 1, max: maxDim }), { minLength: 1, maxLength: maxRank }).chain((shape) => valuesOf(numel(shape)).map((values) => ({ shape, values })));
 const abs = (v: readonly number[]): number[] => v.map(Math.abs);
+
+/** op(A) @ op(B) for random A, B of the given sizes against float64, within (K + 2)·u·(|A||B|);
+ * returns A's values and stored shape. */
+async function checkMatmul(k: Backend, m: number, n: number, kk: number, tA: boolean, tB: boolean, seed: number): Promise<[number[], number[]]> {
+  const [va, vb] = fc.sample(fc.tuple(valuesOf(m * kk), valuesOf(kk * n)), { seed, numRuns: 1 })[0];
+  const sa = tA ? [kk, m] : [m, kk];
+  const sb = tB ? [n, kk] : [kk, n];
+  const ref = cpu.matmul(ref64(va, sa), ref64(vb, sb), tA, tB).toFloat64Array();
+  const absRef = cpu.matmul(ref64(abs(va), sa), ref64(abs(vb), sb), tA, tB).toFloat64Array();
+  const got = k.matmul(k.fromValues(va, sa, 'float32'), k.fromValues(vb, sb, 'float32'), tA, tB);
+  within(await read(got), ref, (i) => (kk + 2) * U32 * absRef[i], `matmul [${sa}]${tA ? 'ᵀ' : ''} @ [${sb}]${tB ? 'ᵀ' : ''}`);
+  return [va, sa];
+}
 
 describe.each(BACKENDS)('reductions, matmul and layout on $name (float32) = cpu float64 within float32 bounds', (b) => {
   it('sum over all elements and over each axis (keepDim both ways), the L2 norm', async () => {
@@ -72,13 +86,7 @@ describe.each(BACKENDS)('reductions, matmul and layout on $name (float32) = cpu 
     const dim = fc.integer({ min: 1, max: 40 });
     await fc.assert(
       fc.asyncProperty(dim, dim, dim, fc.boolean(), fc.boolean(), fc.integer({ min: 0, max: 1e6 }), async (m, n, kk, tA, tB, seed) => {
-        const [va, vb] = fc.sample(fc.tuple(valuesOf(m * kk), valuesOf(kk * n)), { seed, numRuns: 1 })[0];
-        const sa = tA ? [kk, m] : [m, kk];
-        const sb = tB ? [n, kk] : [kk, n];
-        const ref = cpu.matmul(ref64(va, sa), ref64(vb, sb), tA, tB).toFloat64Array();
-        const absRef = cpu.matmul(ref64(abs(va), sa), ref64(abs(vb), sb), tA, tB).toFloat64Array();
-        const got = k.matmul(k.fromValues(va, sa, 'float32'), k.fromValues(vb, sb, 'float32'), tA, tB);
-        within(await read(got), ref, (i) => (kk + 2) * U32 * absRef[i], `matmul [${sa}]${tA ? 'ᵀ' : ''} @ [${sb}]${tB ? 'ᵀ' : ''}`);
+        const [va, sa] = await checkMatmul(k, m, n, kk, tA, tB, seed);
         within(await read(k.transpose2d(k.fromValues(va, sa, 'float32'))), cpu.transpose2d(ref64(va, sa)).toFloat64Array(), () => 0, 'transpose2d');
       }),
       fcParams(RUNS),
@@ -90,13 +98,7 @@ describe.each(BACKENDS)('reductions, matmul and layout on $name (float32) = cpu 
     const dim = fc.integer({ min: 90, max: 140 }); // m·n·k > 2^20 multiply-adds: the tiled path
     await fc.assert(
       fc.asyncProperty(dim, dim, dim, fc.boolean(), fc.boolean(), fc.integer({ min: 0, max: 1e6 }), async (m, n, kk, tA, tB, seed) => {
-        const [va, vb] = fc.sample(fc.tuple(valuesOf(m * kk), valuesOf(kk * n)), { seed, numRuns: 1 })[0];
-        const sa = tA ? [kk, m] : [m, kk];
-        const sb = tB ? [n, kk] : [kk, n];
-        const ref = cpu.matmul(ref64(va, sa), ref64(vb, sb), tA, tB).toFloat64Array();
-        const absRef = cpu.matmul(ref64(abs(va), sa), ref64(abs(vb), sb), tA, tB).toFloat64Array();
-        const got = k.matmul(k.fromValues(va, sa, 'float32'), k.fromValues(vb, sb, 'float32'), tA, tB);
-        within(await read(got), ref, (i) => (kk + 2) * U32 * absRef[i], `matmul [${sa}]${tA ? 'ᵀ' : ''} @ [${sb}]${tB ? 'ᵀ' : ''}`);
+        await checkMatmul(k, m, n, kk, tA, tB, seed);
       }),
       fcParams(3),
     );

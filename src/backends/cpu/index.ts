@@ -1,5 +1,5 @@
 import { allocate, fromValues, type DType, type TypedArray } from '../../tensor/dtype.ts';
-import { formatShape, normalizeAxis, numel, sameShape, type Shape } from '../../tensor/shape.ts';
+import { concatShape, formatShape, normalizeAxis, numel, sameShape, type Shape } from '../../tensor/shape.ts';
 import { Tensor } from '../../tensor/tensor.ts';
 import type { Backend, CellGrads, CellWeights, RnnActivation, SequenceCell, SequenceGrads, SequenceTape } from '../backend.ts';
 import * as cells from './cells.ts';
@@ -179,16 +179,8 @@ class CpuBackend implements Backend {
   }
 
   concat(xs: readonly Tensor[], axis: number): Tensor {
-    if (xs.length === 0) throw new Error('concat needs at least one tensor');
-    const first = xs[0];
-    const ax = normalizeAxis(axis, first.rank);
-    for (const x of xs) {
-      if (x.rank !== first.rank || x.shape.some((d, i) => i !== ax && d !== first.shape[i])) {
-        throw new Error(`concat: shape ${formatShape(x.shape)} does not match ${formatShape(first.shape)} off axis ${ax}`);
-      }
-    }
-    const shape = first.shape.map((d, i) => (i === ax ? xs.reduce((s, x) => s + x.shape[ax], 0) : d));
-    return this.make(concat(xs, ax, shape, first.dtype), shape, first.dtype);
+    const { axis: ax, shape } = concatShape(xs.map((x) => x.shape), axis);
+    return this.make(concat(xs, ax, shape, xs[0].dtype), shape, xs[0].dtype);
   }
 
   softmaxCrossEntropy(logits: Tensor, labels: Tensor): { loss: Tensor; probs: Tensor } {

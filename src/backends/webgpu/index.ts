@@ -1,5 +1,5 @@
 import type { DType } from '../../tensor/dtype.ts';
-import { broadcastShapes, formatShape, normalizeAxis, numel, sameShape, splitAtAxis, type Shape } from '../../tensor/shape.ts';
+import { broadcastShapes, concatShape, formatShape, normalizeAxis, numel, sameShape, splitAtAxis, type Shape } from '../../tensor/shape.ts';
 import { Tensor } from '../../tensor/tensor.ts';
 import type { Backend, CellGrads, CellWeights, RnnActivation, SequenceCell, SequenceGrads, SequenceTape } from '../backend.ts';
 import type { AdamHyper, RmspropHyper, SgdHyper } from '../optimHyper.ts';
@@ -194,43 +194,41 @@ export class WebGpuBackend implements Backend {
 
   // ---- reductions ----
 
-  /** Work split of a full reduction: chunk length and count (first stage), so that the second
-   * stage is one thread adding at most SUM_CHUNKS partials. */
-  private chunking(n: number): { chunkLen: number; chunks: number } {
-    const chunkLen = Math.ceil(n / SUM_CHUNKS);
-    return { chunkLen, chunks: Math.ceil(n / chunkLen) };
-  }
-
-  /** Σ x as a [] tensor, in two fixed-order stages: contiguous chunks, then their sum. */
-  private sumAll(x: Tensor): Tensor {
+  /**
+   * A full reduction of x into a fresh [] tensor (0 for an empty x): `stages` queues its kernels
+   * given the chunk length and count of the first stage, chosen so that a final stage is one
+   * thread adding at most SUM_CHUNKS partials.
+   */
+  private reduceAll(x: Tensor, stages: (out: Tensor, n: number, chunkLen: number, chunks: number) => void): Tensor {
     const n = x.size;
     const out = this.empty([]);
     if (n === 0) {
       this.run(K.fill(), [1, f32(0)], [out], 1);
       return out;
     }
-    const { chunkLen, chunks } = this.chunking(n);
-    const partial = this.empty([chunks]);
-    this.run(K.sumChunks(), [chunks, n, chunkLen], [x, partial], chunks);
-    this.run(K.sumChunks(), [1, chunks, chunks], [partial, out], 1);
+    const chunkLen = Math.ceil(n / SUM_CHUNKS);
+    stages(out, n, chunkLen, Math.ceil(n / chunkLen));
     return out;
+  }
+
+  /** Σ x, in two fixed-order stages: contiguous chunks, then their sum. */
+  private sumAll(x: Tensor): Tensor {
+    return this.reduceAll(x, (out, n, chunkLen, chunks) => {
+      const partial = this.empty([chunks]);
+      this.run(K.sumChunks(), [chunks, n, chunkLen], [x, partial], chunks);
+      this.run(K.sumChunks(), [1, chunks, chunks], [partial, out], 1);
+    });
   }
 
   norm(x: Tensor): Tensor {
-    const n = x.size;
-    const out = this.empty([]);
-    if (n === 0) {
-      this.run(K.fill(), [1, f32(0)], [out], 1);
-      return out;
-    }
-    const { chunkLen, chunks } = this.chunking(n);
-    const partial = this.empty([chunks]);
-    const m = this.empty([]);
-    this.run(K.maxAbsChunks(), [chunks, n, chunkLen, f32(NaN)], [x, partial], chunks);
-    this.run(K.maxAbsChunks(), [1, chunks, chunks, f32(NaN)], [partial, m], 1);
-    this.run(K.scaledSquareChunks(), [chunks, n, chunkLen], [x, m, partial], chunks);
-    this.run(K.normFinish(), [1, chunks, 0, f32(NaN)], [partial, m, out], 1);
-    return out;
+    return this.reduceAll(x, (out, n, chunkLen, chunks) => {
+      const partial = this.empty([chunks]);
+      const m = this.empty([]);
+      this.run(K.maxAbsChunks(), [chunks, n, chunkLen, f32(NaN)], [x, partial], chunks);
+      this.run(K.maxAbsChunks(), [1, chunks, chunks, f32(NaN)], [partial, m], 1);
+      this.run(K.scaledSquareChunks(), [chunks, n, chunkLen], [x, m, partial], chunks);
+      this.run(K.normFinish(), [1, chunks, 0, f32(NaN)], [partial, m, out], 1);
+    });
   }
 
   private sumAlong(x: Tensor, ax: number, keepDim: boolean): Tensor {
@@ -327,15 +325,7 @@ export class WebGpuBackend implements Backend {
   }
 
   concat(xs: readonly Tensor[], axis: number): Tensor {
-    if (xs.length === 0) throw new Error('concat needs at least one tensor');
-    const first = xs[0];
-    const ax = normalizeAxis(axis, first.rank);
-    for (const x of xs) {
-      if (x.rank !== first.rank || x.shape.some((d, i) => i !== ax && d !== first.shape[i])) {
-        throw new Error(`concat: shape ${formatShape(x.shape)} does not match ${formatShape(first.shape)} off axis ${ax}`);
-      }
-    }
-    const shape = first.shape.map((d, i) => (i === ax ? xs.reduce((s, x) => s + x.shape[ax], 0) : d));
+    const { axis: ax, shape } = concatShape(xs.map((x) => x.shape), axis);
     const out = this.empty(shape);
     let at = 0;
     for (const x of xs) {
