@@ -18,6 +18,7 @@ import { loadExperiment } from '../../src/experiment/registry.ts';
 import { resolveExperiment } from '../../src/experiment/resolve.ts';
 import type { Results } from '../../src/experiment/results.ts';
 import { prepareTasks, runExperiment } from '../../src/experiment/runner.ts';
+import { webgpuBackend } from '../../src/backends/webgpu/index.ts';
 import { gradlab, REPO } from '../helpers/cli.ts';
 import { U32 } from './backends.ts';
 
@@ -62,6 +63,53 @@ describe('gradlab experiment --backend webgpu', () => {
       }
     });
   }, 420_000);
+
+  it('is deterministic: the same seed gives the same bits, run to run (fixed-order reductions, no atomics)', async () => {
+    const full = resolveExperiment(await loadExperiment('vanishing'), { quick: true, steps: 6 });
+    const exp = { ...full, variants: full.variants.filter((v) => v.cell === 'lstm' || v.cell === 'gru').slice(0, 2) };
+    const backend = await webgpuBackend();
+    const strip = (r: Awaited<ReturnType<typeof runExperiment>>) => r.runs.map(({ durationMs: _d, ...rest }) => rest);
+    const a = strip(await runExperiment(exp, { backend }));
+    const b = strip(await runExperiment(exp, { backend }));
+    expect(a.every((r) => r.status === 'ok')).toBe(true);
+    expect(b).toEqual(a);
+  }, 300_000);
+
+  it('gradlab grad --backend webgpu --dtype float32 equals the cpu float64 answer within the float32 bound', () => {
+    const c = {
+      model: { cell: 'gru', inputSize: 2, hiddenSize: 3, numLayers: 2, outputSize: 1 },
+      x: [[[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]], [[0.7, 0.1], [-0.2, 0.3], [0.4, -0.4]]],
+      y: [[0.5], [-0.25]],
+      loss: 'mse',
+      params: {} as Record<string, number[][] | number[]>,
+    };
+    let z = 0;
+    const w = (rows: number, cols: number) => Array.from({ length: rows }, () => Array.from({ length: cols }, () => Math.fround(Math.sin(++z) * 0.5)));
+    for (const l of [0, 1]) {
+      c.params[`rnn.weight_ih_l${l}`] = w(9, l === 0 ? 2 : 3);
+      c.params[`rnn.weight_hh_l${l}`] = w(9, 3);
+      c.params[`rnn.bias_ih_l${l}`] = w(1, 9)[0];
+      c.params[`rnn.bias_hh_l${l}`] = w(1, 9)[0];
+    }
+    c.params['head.weight'] = w(1, 3);
+    c.params['head.bias'] = w(1, 1)[0];
+    const input = JSON.stringify(c);
+    const gpu = gradlab(['grad', '--case', '-', '--backend', 'webgpu', '--dtype', 'float32'], { input });
+    const ref = gradlab(['grad', '--case', '-'], { input });
+    expect(gpu.status, gpu.stderr).toBe(0);
+    expect(ref.status, ref.stderr).toBe(0);
+    type Out = { loss: number; grads: Record<string, unknown>; dLdh: number[][] };
+    const [g, r] = [JSON.parse(gpu.stdout) as Out, JSON.parse(ref.stdout) as Out];
+    // S = (T + L)(I + H + 8) as in cells.parity.test.ts; values here are all below 1 in size.
+    const bound = GAIN * (3 + 2) * (2 + 3 + 8) * U32;
+    expect(Math.abs(g.loss - r.loss)).toBeLessThanOrEqual(bound * Math.abs(r.loss));
+    const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
+    const gradScale = Math.max(...Object.values(r.grads).flatMap(flat).map(Math.abs));
+    for (const [name, v] of Object.entries(r.grads)) {
+      flat(v).forEach((x, i) => expect(Math.abs(flat(g.grads[name])[i] - x), `${name}[${i}]`).toBeLessThanOrEqual(bound * gradScale));
+    }
+    flat(r.dLdh).forEach((x, i) => expect(Math.abs(flat(g.dLdh)[i] - x)).toBeLessThanOrEqual(bound * gradScale));
+  });
 
   it('refuses float64, and --workers, with one line each and exit code 2', () => {
     const f64 = gradlab(['grad', '--case', '-', '--backend', 'webgpu', '--dtype', 'float64'], { input: '{}' });
