@@ -10,8 +10,9 @@ export const WORKGROUP = 256;
 const MAX_GROUPS = 65535;
 /** Submit the pending commands after this many dispatches, so long graphs start running early. */
 const DISPATCHES_PER_SUBMIT = 256;
-/** Parameter buffers kept for reuse; every training step repeats the same few hundred. */
-const PARAM_CACHE_SIZE = 8192;
+/** Parameter buffers kept for reuse: a training step repeats the same few hundred; those that
+ * change every step (Adam's step size) are evicted oldest first. */
+const PARAM_CACHE_SIZE = 2048;
 
 /** A tensor's device memory: a pooled buffer, returned to the pool when the storage object is
  * garbage-collected (every tensor sharing it, reshapes included, is gone). */
@@ -43,6 +44,10 @@ export class GpuRuntime {
   private readonly pool = new Map<number, GPUBuffer[]>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly params = new Map<string, GPUBuffer>();
+  /** Evicted parameter buffers, destroyed after the next submit (commands still being recorded
+   * may use them). Dropping them to the garbage collector instead let native memory grow by
+   * hundreds of MB over a few hundred steps. */
+  private retired: GPUBuffer[] = [];
   private readonly freed = new FinalizationRegistry<{ buffer: GPUBuffer; bytes: number }>((r) => this.release(r.buffer, r.bytes));
   private encoder: GPUCommandEncoder | null = null;
   /** One compute pass holds consecutive dispatches (each still sees the writes of the ones
@@ -96,7 +101,11 @@ export class GpuRuntime {
     const buffer = this.device.createBuffer({ size: words.byteLength, usage: USAGE.STORAGE, mappedAtCreation: true });
     new Uint32Array(buffer.getMappedRange()).set(words);
     buffer.unmap();
-    if (this.params.size >= PARAM_CACHE_SIZE) this.params.delete(this.params.keys().next().value as string);
+    if (this.params.size >= PARAM_CACHE_SIZE) {
+      const oldest = this.params.keys().next().value as string;
+      this.retired.push(this.params.get(oldest)!);
+      this.params.delete(oldest);
+    }
     this.params.set(key, buffer);
     return buffer;
   }
@@ -164,6 +173,9 @@ export class GpuRuntime {
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
     this.pending = 0;
+    // Destroying a buffer that submitted work still uses is allowed: it is freed after that work.
+    for (const b of this.retired) b.destroy();
+    this.retired = [];
   }
 
   /** Copy a storage to host memory (one mapAsync), as float64. */
