@@ -32,6 +32,20 @@ export interface AcquiredDevice {
   readonly device: GPUDevice;
   /** The adapter's description, for results.json's env and error messages. */
   readonly description: string;
+  /** A full garbage collection, where the platform allows one (Node): device memory is invisible
+   * to the collector, so the runtime asks for one after a few hundred MB of new buffers. */
+  readonly collectGarbage: (() => void) | null;
+}
+
+/** Node's gc(), obtained at run time (the --expose-gc flag set programmatically); null in a browser. */
+async function nodeGarbageCollector(): Promise<(() => void) | null> {
+  if (typeof process === 'undefined' || !process.versions?.node) return null;
+  const v8 = 'node:v8';
+  const vm = 'node:vm';
+  const { setFlagsFromString } = (await import(/* @vite-ignore */ v8)) as typeof import('node:v8');
+  const { runInNewContext } = (await import(/* @vite-ignore */ vm)) as typeof import('node:vm');
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
 }
 
 /** Request a high-performance adapter and a device with the adapter's storage-buffer limits. */
@@ -48,5 +62,6 @@ export async function acquireDevice(): Promise<AcquiredDevice> {
       maxBufferSize: adapter.limits.maxBufferSize,
     },
   });
-  return { device, description };
+  const collectGarbage = nav?.gpu ? null : await nodeGarbageCollector();
+  return { device, description, collectGarbage };
 }

@@ -455,7 +455,7 @@ let shared: Promise<WebGpuBackend> | null = null;
 /** The process's WebGPU backend (one device, made on first use). Rejects with a
  * WebGpuUnavailableError, whose message says how to get an adapter, where there is none. */
 export function webgpuBackend(): Promise<WebGpuBackend> {
-  shared ??= acquireDevice().then(({ device, description }) => new WebGpuBackend(new GpuRuntime(device, description)));
+  shared ??= acquireDevice().then(({ device, description, collectGarbage }) => new WebGpuBackend(new GpuRuntime(device, description, collectGarbage)));
   shared.catch(() => (shared = null));
   return shared;
 }
