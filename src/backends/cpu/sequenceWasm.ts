@@ -1,0 +1,346 @@
+import { Tensor } from '../../tensor/tensor.ts';
+import type { Backend, CellWeights, SequenceCell, SequenceGrads, SequenceTape } from '../backend.ts';
+import { sigmoid } from '../pointwise.ts';
+import { checkSequenceArgs, checkShape, views } from './sequence.ts';
+import { layout, pad4, type WasmGemm } from './wasm.ts';
+
+/**
+ * The float32 whole-sequence kernels on the WebAssembly SIMD GEMM (wasm.ts): the same equations,
+ * loops and BPTT as sequence.ts (read that file first), with every product in float32 SIMD:
+ *  - forward: the input projection X W_ihᵀ over all T*B rows, and per step h_{t-1} W_hhᵀ added
+ *    in place onto that step's rows of it (rnn/lstm; the GRU keeps W_hh h apart, r multiplies it);
+ *  - backward: per step dG_t W_hh, then dW_ihᵀ = Xᵀ dG, dW_hhᵀ = H_prevᵀ dG, the biases as
+ *    1ᵀ dG, and dX = dG W_ih, each one GEMM over all rows.
+ * W_ihᵀ and W_hhᵀ (forward) and W_hh, W_ih (backward) are packed once per call into the
+ * kernel's K x N layout with N padded to a multiple of 4. Every operand lives in the module's
+ * memory, laid out afresh by each call from the same base: the buffers of a shape are allocated
+ * the first time and reused by every later call (the memory only grows). The tape keeps its own
+ * float32 copies (x, h, gates), so forward and backward calls of several layers can interleave.
+ *
+ * Numerics: the GEMMs sum in float32 (one rounding per multiply and per add, in increasing k), so
+ * each product carries an error of at most ~k 2^-24 sum|a b| (test/backends/wasmGemm.test.ts).
+ * The gate math runs in float64 on float32 inputs and stores float32: h_t, c_t, the gates and
+ * tanh(c_t) are rounded once each, as in torch's float32 kernels. The dL/dh recursion adds the
+ * external gradient (and the GRU's z dh term) in float64 to the float32 GEMM output. float64
+ * tensors never come here: they take sequence.ts, whose sums are exact to float64 rounding.
+ */
+class WasmSequenceTape implements SequenceTape {
+  readonly dtype = 'float32' as const;
+  constructor(
+    readonly cell: SequenceCell,
+    readonly steps: number,
+    readonly batch: number,
+    readonly input: number,
+    readonly hidden: number,
+    readonly backend: Backend,
+    /** W_ih [GH, I], W_hh [GH, H], copies taken at forward time. */
+    readonly wIh: Float32Array,
+    readonly wHh: Float32Array,
+    /** x_1..x_T, time-major [T*B, I]. */
+    readonly x: Float32Array,
+    /** h_0..h_T, [(T+1)*B, H]. */
+    readonly h: Float32Array,
+    /** lstm: i, f, g, o [T*B, 4H]; gru: r, z, n [T*B, 3H]; rnn: unused. */
+    readonly gates: Float32Array,
+    /** lstm: c_0..c_T [(T+1)*B, H]; gru: W_hn h_{t-1} + b_hn [T*B, H]; rnn: unused. */
+    readonly aux: Float32Array,
+    /** lstm: tanh(c_t) [T*B, H]. */
+    readonly tanhC: Float32Array,
+  ) {}
+}
+
+export function isWasmTape(t: SequenceTape): boolean {
+  return t instanceof WasmSequenceTape;
+}
+
+/** f[off + p*ld + j] = w[j*cols + p] (the transpose of w [rows, cols]), zero in columns rows..ld. */
+function packTransposed(w: ArrayLike<number>, rows: number, cols: number, f: Float32Array, off: number, ld: number): void {
+  f.fill(0, off, off + cols * ld);
+  for (let j = 0; j < rows; j++) {
+    const s = j * cols;
+    for (let p = 0; p < cols; p++) f[off + p * ld + j] = w[s + p];
+  }
+}
+
+/** f[off + r*ld + c] = w[r*cols + c], zero in columns cols..ld. */
+function packRows(w: Float32Array, rows: number, cols: number, f: Float32Array, off: number, ld: number): void {
+  if (ld === cols) {
+    f.set(w.subarray(0, rows * cols), off);
+    return;
+  }
+  for (let r = 0; r < rows; r++) {
+    f.set(w.subarray(r * cols, (r + 1) * cols), off + r * ld);
+    f.fill(0, off + r * ld + cols, off + (r + 1) * ld);
+  }
+}
+
+export function sequenceForwardWasm(
+  gm: WasmGemm, backend: Backend, cell: SequenceCell, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights,
+): { hs: Tensor[]; tape: SequenceTape } {
+  const { T, B, I, H, GH } = checkSequenceArgs(cell, xs, h0, c0, w);
+  const GHp = pad4(GH);
+  const BH = B * H;
+  const TB = T * B;
+  const gru = cell === 'gru';
+  const [oWihT, oWhhT, oX, oPre, oH, oRec, end] = layout([I * GHp, H * GHp, TB * I, TB * GHp, (T + 1) * BH, gru ? B * GHp : 0]);
+  gm.reserve(end);
+  const f = gm.f32;
+  const wIh = (w.wIh.data as Float32Array).slice();
+  const wHh = (w.wHh.data as Float32Array).slice();
+  const bIh = w.bIh.data;
+  const bHh = w.bHh.data;
+  packTransposed(wIh, GH, I, f, oWihT, GHp);
+  packTransposed(wHh, GH, H, f, oWhhT, GHp);
+  xs.forEach((xt, t) => f.set(xt.data, oX + t * B * I));
+
+  // The input projection of every step, on top of the biases (rnn/lstm: both; gru: b_ih only).
+  const bias = new Float32Array(GHp);
+  for (let j = 0; j < GH; j++) bias[j] = gru ? bIh[j] : bIh[j] + bHh[j];
+  for (let r = 0; r < TB; r++) f.set(bias, oPre + r * GHp);
+  gm.gemm(oX, I, 1, oWihT, GHp, oPre, GHp, TB, GHp, I, true);
+
+  f.set(h0.data, oH);
+  let gates = new Float32Array(0);
+  let aux = new Float32Array(0);
+  let tanhC = new Float32Array(0);
+
+  if (cell === 'rnn_tanh' || cell === 'rnn_relu') {
+    const relu = cell === 'rnn_relu';
+    for (let t = 0; t < T; t++) {
+      const p0 = oPre + t * B * GHp;
+      gm.gemm(oH + t * BH, H, 1, oWhhT, GHp, p0, GHp, B, GHp, H, true);
+      const hOut = oH + (t + 1) * BH;
+      for (let b = 0; b < B; b++) {
+        const pr = p0 + b * GHp;
+        const ho = hOut + b * H;
+        if (relu) for (let j = 0; j < H; j++) { const s = f[pr + j]; f[ho + j] = s > 0 ? s : 0; }
+        else for (let j = 0; j < H; j++) f[ho + j] = Math.tanh(f[pr + j]);
+      }
+    }
+  } else if (cell === 'lstm') {
+    gates = new Float32Array(TB * GH);
+    aux = new Float32Array((T + 1) * BH); // c_0..c_T
+    aux.set(c0!.data);
+    tanhC = new Float32Array(T * BH);
+    for (let t = 0; t < T; t++) {
+      gm.gemm(oH + t * BH, H, 1, oWhhT, GHp, oPre + t * B * GHp, GHp, B, GHp, H, true);
+      for (let b = 0; b < B; b++) {
+        const p0 = oPre + (t * B + b) * GHp;
+        const g0 = (t * B + b) * GH;
+        const kPrev = t * BH + b * H;
+        const kNext = kPrev + BH;
+        const hNext = oH + kNext;
+        for (let j = 0; j < H; j++) {
+          const ig = sigmoid(f[p0 + j]);
+          const fg = sigmoid(f[p0 + H + j]);
+          const gg = Math.tanh(f[p0 + 2 * H + j]);
+          const og = sigmoid(f[p0 + 3 * H + j]);
+          gates[g0 + j] = ig;
+          gates[g0 + H + j] = fg;
+          gates[g0 + 2 * H + j] = gg;
+          gates[g0 + 3 * H + j] = og;
+          // From the rounded gates, as the backward will see them.
+          const cn = Math.fround(gates[g0 + H + j] * aux[kPrev + j] + gates[g0 + j] * gates[g0 + 2 * H + j]);
+          aux[kNext + j] = cn;
+          const tc = Math.tanh(cn);
+          tanhC[kPrev + j] = tc;
+          f[hNext + j] = gates[g0 + 3 * H + j] * tanhC[kPrev + j];
+        }
+      }
+    }
+  } else {
+    gates = new Float32Array(TB * GH);
+    aux = new Float32Array(T * BH); // W_hn h_{t-1} + b_hn
+    for (let t = 0; t < T; t++) {
+      gm.gemm(oH + t * BH, H, 1, oWhhT, GHp, oRec, GHp, B, GHp, H, false);
+      for (let b = 0; b < B; b++) {
+        const p0 = oPre + (t * B + b) * GHp;
+        const r0 = oRec + b * GHp;
+        const g0 = (t * B + b) * GH;
+        const kPrev = t * BH + b * H;
+        const hPrev = oH + kPrev;
+        const hNext = hPrev + BH;
+        for (let j = 0; j < H; j++) {
+          const r = sigmoid(f[p0 + j] + f[r0 + j] + bHh[j]);
+          const z = sigmoid(f[p0 + H + j] + f[r0 + H + j] + bHh[H + j]);
+          const hn = Math.fround(f[r0 + 2 * H + j] + bHh[2 * H + j]);
+          const n = Math.tanh(f[p0 + 2 * H + j] + r * hn);
+          gates[g0 + j] = r;
+          gates[g0 + H + j] = z;
+          gates[g0 + 2 * H + j] = n;
+          aux[kPrev + j] = hn;
+          // (1 - z) n + z h, as torch's kernel computes it: n + z (h - n).
+          f[hNext + j] = n + z * (f[hPrev + j] - n);
+        }
+      }
+    }
+  }
+
+  const h = f.slice(oH, oH + (T + 1) * BH);
+  const out = h.slice(BH);
+  const hs = views(backend, out, [B, H], T, 'float32');
+  const x = f.slice(oX, oX + TB * I);
+  const tape = new WasmSequenceTape(cell, T, B, I, H, backend, wIh, wHh, x, h, gates, aux, tanhC);
+  return { hs, tape };
+}
+
+export function sequenceBackwardWasm(
+  gm: WasmGemm, tapeIn: SequenceTape, dhs: readonly (Tensor | null)[], inputGrads: boolean,
+): SequenceGrads {
+  if (!(tapeIn instanceof WasmSequenceTape)) throw new Error('sequence kernel: the tape was made by another kernel');
+  const tape = tapeIn;
+  const { cell, steps: T, batch: B, input: I, hidden: H, backend, gates, aux, tanhC } = tape;
+  if (dhs.length !== T) throw new Error(`sequence kernel: ${dhs.length} output gradients for ${T} steps`);
+  dhs.forEach((d, t) => d && checkShape(`dL/dh_${t + 1}`, d, [B, H]));
+  const G = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
+  const GH = G * H;
+  const GHp = pad4(GH);
+  const Hp = pad4(H);
+  const Ip = pad4(I);
+  const BH = B * H;
+  const gru = cell === 'gru';
+
+  let last = T - 1;
+  while (last >= 0 && !dhs[last]) last--;
+  const rows = (last + 1) * B;
+
+  const [oWhh, oWih, oH, oX, oDGi, oDGh, oDh, oOnes, oDWihT, oDWhhT, oDB, oDx, end] = layout([
+    GH * Hp, inputGrads ? GH * Ip : 0, rows * H, rows * I, rows * GHp, gru ? rows * GHp : 0, B * Hp, rows,
+    I * GHp, H * GHp, (gru ? 2 : 1) * GHp, inputGrads ? rows * Ip : 0,
+  ]);
+  gm.reserve(end);
+  const f = gm.f32;
+  packRows(tape.wHh, GH, H, f, oWhh, Hp);
+  const dGhOff = gru ? oDGh : oDGi;
+
+  const dh = new Float64Array(BH); // total dL/dh_t of the current step
+  const carry = new Float64Array(BH); // gru: z dh, what h_{t-1} gets past W_hh
+  const dc = new Float64Array(BH); // lstm: dL/dc_t carried back
+  const dhTotal = new Float32Array(T * BH);
+  const h = tape.h;
+
+  for (let t = last; t >= 0; t--) {
+    const ext = dhs[t]?.data ?? null;
+    const kPrev = t * BH;
+    const kNext = kPrev + BH;
+    const fromNext = t < last; // oDh holds dG_{t+1} W_hh
+    for (let b = 0; b < B; b++) {
+      const d0 = oDh + b * Hp;
+      for (let j = 0; j < H; j++) {
+        const k = b * H + j;
+        let v = fromNext ? f[d0 + j] + carry[k] : 0;
+        if (ext) v += ext[k];
+        dh[k] = v;
+        dhTotal[kPrev + k] = v;
+      }
+    }
+    const rowG = oDGi + t * B * GHp;
+    if (cell === 'rnn_tanh') {
+      for (let b = 0; b < B; b++) {
+        const g0 = rowG + b * GHp;
+        for (let j = 0; j < H; j++) {
+          const k = b * H + j;
+          const y = h[kNext + k];
+          f[g0 + j] = dh[k] * (1 + y) * (1 - y);
+        }
+      }
+    } else if (cell === 'rnn_relu') {
+      for (let b = 0; b < B; b++) {
+        const g0 = rowG + b * GHp;
+        for (let j = 0; j < H; j++) {
+          const k = b * H + j;
+          f[g0 + j] = h[kNext + k] > 0 ? dh[k] : 0;
+        }
+      }
+    } else if (cell === 'lstm') {
+      for (let b = 0; b < B; b++) {
+        const g0 = (t * B + b) * GH;
+        const d0 = rowG + b * GHp;
+        for (let j = 0; j < H; j++) {
+          const k = b * H + j;
+          const ig = gates[g0 + j];
+          const fg = gates[g0 + H + j];
+          const gg = gates[g0 + 2 * H + j];
+          const og = gates[g0 + 3 * H + j];
+          const tc = tanhC[kPrev + k];
+          const dhv = dh[k];
+          const dct = dc[k] + dhv * og * (1 + tc) * (1 - tc);
+          f[d0 + j] = dct * gg * ig * (1 - ig);
+          f[d0 + H + j] = dct * aux[kPrev + k] * fg * (1 - fg);
+          f[d0 + 2 * H + j] = dct * ig * (1 + gg) * (1 - gg);
+          f[d0 + 3 * H + j] = dhv * tc * og * (1 - og);
+          dc[k] = dct * fg;
+        }
+      }
+    } else {
+      for (let b = 0; b < B; b++) {
+        const g0 = (t * B + b) * GH;
+        const di = rowG + b * GHp;
+        const dg = oDGh + (t * B + b) * GHp;
+        for (let j = 0; j < H; j++) {
+          const k = b * H + j;
+          const r = gates[g0 + j];
+          const z = gates[g0 + H + j];
+          const n = gates[g0 + 2 * H + j];
+          const dhv = dh[k];
+          const dPreN = dhv * (1 - z) * (1 + n) * (1 - n);
+          const dPreZ = dhv * (h[kPrev + k] - n) * z * (1 - z);
+          const dPreR = dPreN * aux[kPrev + k] * r * (1 - r);
+          f[di + j] = dPreR;
+          f[dg + j] = dPreR;
+          f[di + H + j] = dPreZ;
+          f[dg + H + j] = dPreZ;
+          f[di + 2 * H + j] = dPreN;
+          f[dg + 2 * H + j] = dPreN * r;
+          carry[k] = dhv * z;
+        }
+      }
+    }
+    // dG_h(t) W_hh: what h_{t-1} receives through this step (plus `carry` for the GRU).
+    gm.gemm(dGhOff + t * B * GHp, GHp, 1, oWhh, Hp, oDh, Hp, B, Hp, GH, false);
+  }
+
+  const dh0 = new Float32Array(BH);
+  if (last >= 0) {
+    for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) dh0[b * H + j] = f[oDh + b * Hp + j] + carry[b * H + j];
+  }
+
+  // Weight gradients, transposed: dW_ihᵀ = Xᵀ dG_i [I, GH], dW_hhᵀ = H_prevᵀ dG_h [H, GH], and
+  // the biases as 1ᵀ dG: one GEMM each over all rows.
+  f.set(tape.x.subarray(0, rows * I), oX);
+  f.set(h.subarray(0, rows * H), oH);
+  f.fill(1, oOnes, oOnes + rows);
+  gm.gemm(oX, 1, I, oDGi, GHp, oDWihT, GHp, I, GHp, rows, false);
+  gm.gemm(oH, 1, H, dGhOff, GHp, oDWhhT, GHp, H, GHp, rows, false);
+  gm.gemm(oOnes, 0, 1, oDGi, GHp, oDB, GHp, 1, GHp, rows, false);
+  if (gru) gm.gemm(oOnes, 0, 1, oDGh, GHp, oDB + GHp, GHp, 1, GHp, rows, false);
+  const dWIh = new Float32Array(GH * I);
+  for (let p = 0; p < I; p++) for (let j = 0; j < GH; j++) dWIh[j * I + p] = f[oDWihT + p * GHp + j];
+  const dWHh = new Float32Array(GH * H);
+  for (let p = 0; p < H; p++) for (let j = 0; j < GH; j++) dWHh[j * H + p] = f[oDWhhT + p * GHp + j];
+  const dBIh = f.slice(oDB, oDB + GH);
+  const dBHh = gru ? f.slice(oDB + GHp, oDB + GHp + GH) : dBIh.slice();
+
+  let dxs: Tensor[] | null = null;
+  if (inputGrads) {
+    packRows(tape.wIh, GH, I, f, oWih, Ip);
+    gm.gemm(oDGi, GHp, 1, oWih, Ip, oDx, Ip, rows, Ip, GH, false);
+    const dx = new Float32Array(T * B * I); // zero after the last step with a gradient
+    if (Ip === I) dx.set(f.subarray(oDx, oDx + rows * I));
+    else for (let r = 0; r < rows; r++) dx.set(f.subarray(oDx + r * Ip, oDx + r * Ip + I), r * I);
+    dxs = views(backend, dx, [B, I], T, 'float32');
+  }
+
+  const make = (data: Float32Array, shape: number[]) => new Tensor(shape, 'float32', data, backend);
+  const totals = views(backend, dhTotal, [B, H], T, 'float32');
+  return {
+    dxs,
+    dh0: make(dh0, [B, H]),
+    dc0: cell === 'lstm' ? make(Float32Array.from(dc), [B, H]) : null,
+    dWIh: make(dWIh, [GH, I]),
+    dWHh: make(dWHh, [GH, H]),
+    dBIh: make(dBIh, [GH]),
+    dBHh: make(dBHh, [GH]),
+    dhs: totals.map((t, i) => (i <= last ? t : null)),
+  };
+}

@@ -1,0 +1,144 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The float32 WebAssembly SIMD GEMM (asm/gemm.ts, built into asm/build/gemm.wasm by
+ * `npm run build`, which `npm ci` runs through the `prepare` script), and the memory it works in.
+ *
+ * The module exports one kernel over its own linear memory:
+ *   C[i*ldc + j] (+)= sum_p A[i*ars + p*acs] * B[p*ldb + j],  i < m, j < n, n a multiple of 4,
+ * so every operand lives in that memory. Callers lay their working buffers out in it with
+ * `layout` (16-byte aligned regions from a fixed base), call `reserve` once for the total, then
+ * read and write through `f32` (a view that is replaced when the memory grows, so read it after
+ * `reserve`, never keep it across calls). The memory only grows: a shape's buffers are allocated
+ * once and reused by every later call of that size or smaller. Nothing here is shared between
+ * calls, so a kernel may use the whole region from the base on.
+ *
+ * When the .wasm is missing (a build that did not run) or WebAssembly SIMD is not supported,
+ * `wasmGemm` is null and the CPU backend keeps its JavaScript kernels; `wasmStatus` says why.
+ */
+export interface WasmGemm {
+  /** float32 view of the whole memory; replaced by `reserve` when it grows. */
+  readonly f32: Float32Array;
+  /** Make sure `floats` float32 values from `BASE` on exist (grows the memory when needed). */
+  reserve(floats: number): void;
+  /** The kernel; offsets in float32 elements of `f32`, strides in elements. */
+  gemm(a: number, ars: number, acs: number, b: number, ldb: number, c: number, ldc: number,
+    m: number, n: number, k: number, accumulate: boolean): void;
+}
+
+/** First float32 index callers may use: the module's own static data sits below 64 KiB. */
+export const BASE = 16384;
+
+/** n rounded up to a multiple of 4 (the kernel's column granularity). */
+export const pad4 = (n: number): number => (n + 3) & ~3;
+
+/** Offsets (float32 elements) of consecutive regions of the given sizes, each 16-byte aligned,
+ * from BASE; the last entry is the end of the last region. */
+export function layout(sizes: readonly number[]): number[] {
+  const offs: number[] = [];
+  let o = BASE;
+  for (const s of sizes) {
+    offs.push(o);
+    o += pad4(s);
+  }
+  offs.push(o);
+  return offs;
+}
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  gemm(a: number, ars: number, acs: number, b: number, ldb: number, c: number, ldc: number,
+    m: number, n: number, k: number, accumulate: number): void;
+}
+
+/** Reduction chunk for long k (measured best of 32..512 on the weight-gradient shapes). */
+const KC = 48;
+
+export const WASM_PATH = fileURLToPath(new URL('../../../asm/build/gemm.wasm', import.meta.url));
+
+class Gemm implements WasmGemm {
+  f32: Float32Array;
+  private readonly kernel: Exports['gemm'];
+
+  constructor(private readonly exports: Exports) {
+    this.kernel = exports.gemm;
+    this.f32 = new Float32Array(exports.memory.buffer);
+  }
+
+  reserve(floats: number): void {
+    const bytes = (BASE + floats) * 4;
+    const have = this.exports.memory.buffer.byteLength;
+    if (bytes > have) {
+      this.exports.memory.grow(Math.ceil((bytes - have) / 65536));
+    }
+    if (this.f32.buffer !== this.exports.memory.buffer) this.f32 = new Float32Array(this.exports.memory.buffer);
+  }
+
+  gemm(a: number, ars: number, acs: number, b: number, ldb: number, c: number, ldc: number,
+    m: number, n: number, k: number, accumulate: boolean): void {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 2 * KC) {
+      this.kernel(a * 4, ars, acs, b * 4, ldb, c * 4, ldc, m, n, k, accumulate ? 1 : 0);
+      return;
+    }
+    // Long reductions (the weight gradients, k = B*T) in chunks of KC: each chunk's slices of A
+    // and B stay in L1/L2 while the tiles pass over them (19 GFLOP/s against 7-9 unblocked,
+    // bench/NOTES.md). C carries the float32 partial sums between chunks, so the sum is formed
+    // in the same order, and rounds the same way, as in one call.
+    for (let p0 = 0; p0 < k; p0 += KC) {
+      this.kernel((a + p0 * acs) * 4, ars, acs, (b + p0 * ldb) * 4, ldb, c * 4, ldc, m, n, Math.min(KC, k - p0),
+        accumulate || p0 > 0 ? 1 : 0);
+    }
+  }
+}
+
+function load(): { gemm: WasmGemm | null; status: string } {
+  if (process.env.GRADLAB_NO_WASM) return { gemm: null, status: 'disabled by GRADLAB_NO_WASM' };
+  if (!existsSync(WASM_PATH)) return { gemm: null, status: `${WASM_PATH} is missing: run npm run build` };
+  try {
+    const module = new WebAssembly.Module(readFileSync(WASM_PATH));
+    const instance = new WebAssembly.Instance(module, {});
+    return { gemm: new Gemm(instance.exports as unknown as Exports), status: 'wasm simd' };
+  } catch (e) {
+    return { gemm: null, status: `cannot load ${WASM_PATH}: ${(e as Error).message}` };
+  }
+}
+
+const loaded = load();
+/** The float32 SIMD GEMM, or null when it is unavailable (then `wasmStatus` says why). */
+export const wasmGemm: WasmGemm | null = loaded.gemm;
+export const wasmStatus: string = loaded.status;
+
+/**
+ * out [m, n] = op(A) op(B) in float32 on the SIMD kernel, for the backend's `matmul`: A is copied
+ * as stored (the kernel reads A or Aᵀ through its strides), B is packed into K x N rows padded to
+ * a multiple of 4, and C's real columns are copied out.
+ */
+export function matmulWasm(
+  gm: WasmGemm, a: Float32Array, b: Float32Array, out: Float32Array,
+  m: number, n: number, k: number, transA: boolean, transB: boolean,
+): void {
+  const np = pad4(n);
+  const [oA, oB, oC, end] = layout([m * k, k * np, m * np]);
+  gm.reserve(end);
+  const f = gm.f32;
+  f.set(a.subarray(0, m * k), oA);
+  if (transB) {
+    f.fill(0, oB, oB + k * np);
+    for (let j = 0; j < n; j++) {
+      const s = j * k;
+      for (let p = 0; p < k; p++) f[oB + p * np + j] = b[s + p];
+    }
+  } else if (np === n) {
+    f.set(b.subarray(0, k * n), oB);
+  } else {
+    for (let p = 0; p < k; p++) {
+      f.set(b.subarray(p * n, (p + 1) * n), oB + p * np);
+      f.fill(0, oB + p * np + n, oB + (p + 1) * np);
+    }
+  }
+  gm.gemm(oA, transA ? 1 : k, transA ? m : 1, oB, np, oC, np, m, np, k, false);
+  if (np === n) out.set(f.subarray(oC, oC + m * n));
+  else for (let i = 0; i < m; i++) out.set(f.subarray(oC + i * np, oC + i * np + n), i * n);
+}
