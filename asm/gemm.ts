@@ -1,5 +1,5 @@
 // AssemblyScript source of gradlab's float32 WebAssembly SIMD GEMM (built by `npm run build`
-// into asm/build/gemm.wasm, which is git-ignored; src/backends/cpu/wasm.ts loads it).
+// into asm/build/kernels.wasm, which is git-ignored; src/backends/cpu/wasm.ts loads it).
 //
 // One kernel for every layout the CPU backend needs:
 //
@@ -60,13 +60,13 @@ export function gemm(
       for (let p = 0; p < k; p++) {
         const b0 = v128.load(pb);
         const b1 = v128.load(pb, 16);
-        let x = f32x4.splat(load<f32>(a0 + pa));
+        let x = v128.load32_splat(a0 + pa);
         s00 = madd(s00, x, b0); s01 = madd(s01, x, b1);
-        x = f32x4.splat(load<f32>(a1 + pa));
+        x = v128.load32_splat(a1 + pa);
         s10 = madd(s10, x, b0); s11 = madd(s11, x, b1);
-        x = f32x4.splat(load<f32>(a2 + pa));
+        x = v128.load32_splat(a2 + pa);
         s20 = madd(s20, x, b0); s21 = madd(s21, x, b1);
-        x = f32x4.splat(load<f32>(a3 + pa));
+        x = v128.load32_splat(a3 + pa);
         s30 = madd(s30, x, b0); s31 = madd(s31, x, b1);
         pb += bs;
         pa += ac;
@@ -84,7 +84,7 @@ export function gemm(
       let pb = bj;
       let pa: usize = 0;
       for (let p = 0; p < k; p++) {
-        const x = f32x4.splat(load<f32>(a0 + pa));
+        const x = v128.load32_splat(a0 + pa);
         s0 = madd(s0, x, v128.load(pb));
         s1 = madd(s1, x, v128.load(pb, 16));
         pb += bs;
@@ -112,10 +112,10 @@ export function gemm(
       let pa: usize = 0;
       for (let p = 0; p < k; p++) {
         const b0 = v128.load(pb);
-        s0 = madd(s0, f32x4.splat(load<f32>(a0 + pa)), b0);
-        s1 = madd(s1, f32x4.splat(load<f32>(a1 + pa)), b0);
-        s2 = madd(s2, f32x4.splat(load<f32>(a2 + pa)), b0);
-        s3 = madd(s3, f32x4.splat(load<f32>(a3 + pa)), b0);
+        s0 = madd(s0, v128.load32_splat(a0 + pa), b0);
+        s1 = madd(s1, v128.load32_splat(a1 + pa), b0);
+        s2 = madd(s2, v128.load32_splat(a2 + pa), b0);
+        s3 = madd(s3, v128.load32_splat(a3 + pa), b0);
         pb += bs;
         pa += ac;
       }
@@ -129,7 +129,7 @@ export function gemm(
       let pb = bj;
       let pa: usize = 0;
       for (let p = 0; p < k; p++) {
-        s0 = madd(s0, f32x4.splat(load<f32>(a0 + pa)), v128.load(pb));
+        s0 = madd(s0, v128.load32_splat(a0 + pa), v128.load(pb));
         pb += bs;
         pa += ac;
       }

@@ -53,6 +53,20 @@ export function isWasmTape(t: SequenceTape): boolean {
   return t instanceof WasmSequenceTape;
 }
 
+/** The smallest normal float32, 2^-126. */
+const MIN_NORMAL = 1.1754943508222875e-38;
+
+/**
+ * dL/d(pre-activation) as it enters the backward GEMMs: values below the float32 normal range
+ * become 0 (flush to zero, as torch.set_flush_denormal(True) and GPU kernels do). WebAssembly
+ * cannot turn on the CPU's flush-to-zero mode, and on x86 every multiply-add with a subnormal
+ * operand takes a ~100-cycle microcode assist: on `long` (T = 400), where the gradient vanishes
+ * past float32's range within the sequence, that made the backward 10x slower (bench/NOTES.md).
+ * What is lost is below 2^-126 of the gradient's units, far under anything float32 training or
+ * the dL/dh_t probe resolves (the float64 path keeps every value). NaN passes through.
+ */
+const ftz = (v: number): number => (v < MIN_NORMAL && v > -MIN_NORMAL ? 0 : v);
+
 /** f[off + p*ld + j] = w[j*cols + p] (the transpose of w [rows, cols]), zero in columns rows..ld. */
 function packTransposed(w: ArrayLike<number>, rows: number, cols: number, f: Float32Array, off: number, ld: number): void {
   f.fill(0, off, off + cols * ld);
@@ -82,7 +96,10 @@ export function sequenceForwardWasm(
   const BH = B * H;
   const TB = T * B;
   const gru = cell === 'gru';
-  const [oWihT, oWhhT, oX, oPre, oH, oRec, end] = layout([I * GHp, H * GHp, TB * I, TB * GHp, (T + 1) * BH, gru ? B * GHp : 0]);
+  const lstm = cell === 'lstm';
+  const [oWihT, oWhhT, oX, oPre, oH, oRec, oC, oTanhC, end] = layout([
+    I * GHp, H * GHp, TB * I, TB * GHp, (T + 1) * BH, gru ? B * GHp : 0, lstm ? (T + 1) * BH : 0, lstm ? T * BH : 0,
+  ]);
   gm.reserve(end);
   const f = gm.f32;
   const wIh = (w.wIh.data as Float32Array).slice();
@@ -110,44 +127,27 @@ export function sequenceForwardWasm(
       const p0 = oPre + t * B * GHp;
       gm.gemm(oH + t * BH, H, 1, oWhhT, GHp, p0, GHp, B, GHp, H, true);
       const hOut = oH + (t + 1) * BH;
+      if (!relu) {
+        gm.tanhRows(p0, GHp, hOut, B, H);
+        continue;
+      }
       for (let b = 0; b < B; b++) {
         const pr = p0 + b * GHp;
         const ho = hOut + b * H;
-        if (relu) for (let j = 0; j < H; j++) { const s = f[pr + j]; f[ho + j] = s > 0 ? s : 0; }
-        else for (let j = 0; j < H; j++) f[ho + j] = Math.tanh(f[pr + j]);
+        for (let j = 0; j < H; j++) { const s = f[pr + j]; f[ho + j] = s > 0 ? s : 0; }
       }
     }
   } else if (cell === 'lstm') {
-    gates = new Float32Array(TB * GH);
-    aux = new Float32Array((T + 1) * BH); // c_0..c_T
-    aux.set(c0!.data);
-    tanhC = new Float32Array(T * BH);
+    // c_0..c_T and tanh(c_1..c_T) live in the module's memory too; the gates overwrite `pre`.
+    f.set(c0!.data, oC);
     for (let t = 0; t < T; t++) {
-      gm.gemm(oH + t * BH, H, 1, oWhhT, GHp, oPre + t * B * GHp, GHp, B, GHp, H, true);
-      for (let b = 0; b < B; b++) {
-        const p0 = oPre + (t * B + b) * GHp;
-        const g0 = (t * B + b) * GH;
-        const kPrev = t * BH + b * H;
-        const kNext = kPrev + BH;
-        const hNext = oH + kNext;
-        for (let j = 0; j < H; j++) {
-          const ig = sigmoid(f[p0 + j]);
-          const fg = sigmoid(f[p0 + H + j]);
-          const gg = Math.tanh(f[p0 + 2 * H + j]);
-          const og = sigmoid(f[p0 + 3 * H + j]);
-          gates[g0 + j] = ig;
-          gates[g0 + H + j] = fg;
-          gates[g0 + 2 * H + j] = gg;
-          gates[g0 + 3 * H + j] = og;
-          // From the rounded gates, as the backward will see them.
-          const cn = Math.fround(gates[g0 + H + j] * aux[kPrev + j] + gates[g0 + j] * gates[g0 + 2 * H + j]);
-          aux[kNext + j] = cn;
-          const tc = Math.tanh(cn);
-          tanhC[kPrev + j] = tc;
-          f[hNext + j] = gates[g0 + 3 * H + j] * tanhC[kPrev + j];
-        }
-      }
+      const p0 = oPre + t * B * GHp;
+      gm.gemm(oH + t * BH, H, 1, oWhhT, GHp, p0, GHp, B, GHp, H, true);
+      gm.lstmStep(p0, GHp, oC + t * BH, oC + (t + 1) * BH, oTanhC + t * BH, oH + (t + 1) * BH, B, H);
     }
+    gates = f.slice(oPre, oPre + TB * GH); // GH = 4H is its own padding: GHp = GH
+    aux = f.slice(oC, oC + (T + 1) * BH);
+    tanhC = f.slice(oTanhC, oTanhC + T * BH);
   } else {
     gates = new Float32Array(TB * GH);
     aux = new Float32Array(T * BH); // W_hn h_{t-1} + b_hn
@@ -241,7 +241,7 @@ export function sequenceBackwardWasm(
         for (let j = 0; j < H; j++) {
           const k = b * H + j;
           const y = h[kNext + k];
-          f[g0 + j] = dh[k] * (1 + y) * (1 - y);
+          f[g0 + j] = ftz(dh[k] * (1 + y) * (1 - y));
         }
       }
     } else if (cell === 'rnn_relu') {
@@ -249,7 +249,7 @@ export function sequenceBackwardWasm(
         const g0 = rowG + b * GHp;
         for (let j = 0; j < H; j++) {
           const k = b * H + j;
-          f[g0 + j] = h[kNext + k] > 0 ? dh[k] : 0;
+          f[g0 + j] = ftz(h[kNext + k] > 0 ? dh[k] : 0);
         }
       }
     } else if (cell === 'lstm') {
@@ -265,10 +265,10 @@ export function sequenceBackwardWasm(
           const tc = tanhC[kPrev + k];
           const dhv = dh[k];
           const dct = dc[k] + dhv * og * (1 + tc) * (1 - tc);
-          f[d0 + j] = dct * gg * ig * (1 - ig);
-          f[d0 + H + j] = dct * aux[kPrev + k] * fg * (1 - fg);
-          f[d0 + 2 * H + j] = dct * ig * (1 + gg) * (1 - gg);
-          f[d0 + 3 * H + j] = dhv * tc * og * (1 - og);
+          f[d0 + j] = ftz(dct * gg * ig * (1 - ig));
+          f[d0 + H + j] = ftz(dct * aux[kPrev + k] * fg * (1 - fg));
+          f[d0 + 2 * H + j] = ftz(dct * ig * (1 + gg) * (1 - gg));
+          f[d0 + 3 * H + j] = ftz(dhv * tc * og * (1 - og));
           dc[k] = dct * fg;
         }
       }
@@ -286,12 +286,12 @@ export function sequenceBackwardWasm(
           const dPreN = dhv * (1 - z) * (1 + n) * (1 - n);
           const dPreZ = dhv * (h[kPrev + k] - n) * z * (1 - z);
           const dPreR = dPreN * aux[kPrev + k] * r * (1 - r);
-          f[di + j] = dPreR;
-          f[dg + j] = dPreR;
-          f[di + H + j] = dPreZ;
-          f[dg + H + j] = dPreZ;
-          f[di + 2 * H + j] = dPreN;
-          f[dg + 2 * H + j] = dPreN * r;
+          f[di + j] = ftz(dPreR);
+          f[dg + j] = ftz(dPreR);
+          f[di + H + j] = ftz(dPreZ);
+          f[dg + H + j] = ftz(dPreZ);
+          f[di + 2 * H + j] = ftz(dPreN);
+          f[dg + 2 * H + j] = ftz(dPreN * r);
           carry[k] = dhv * z;
         }
       }

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The float32 WebAssembly SIMD GEMM (asm/gemm.ts, built into asm/build/gemm.wasm by
+ * The float32 WebAssembly SIMD GEMM (asm/gemm.ts, built into asm/build/kernels.wasm by
  * `npm run build`, which `npm ci` runs through the `prepare` script), and the memory it works in.
  *
  * The module exports one kernel over its own linear memory:
@@ -25,6 +25,12 @@ export interface WasmGemm {
   /** The kernel; offsets in float32 elements of `f32`, strides in elements. */
   gemm(a: number, ars: number, acs: number, b: number, ldb: number, c: number, ldc: number,
     m: number, n: number, k: number, accumulate: boolean): void;
+  /** One LSTM step over B rows (asm/cells.ts): pre [B, ldp] becomes the activated gates. */
+  lstmStep(pre: number, ldp: number, cPrev: number, cNext: number, tanhC: number, hNext: number, B: number, H: number): void;
+  /** out[b*H + j] = tanh(pre[b*ldp + j]). */
+  tanhRows(pre: number, ldp: number, out: number, B: number, H: number): void;
+  /** out[i] = exp / sigmoid / tanh (kind 0 / 1 / 2) of x[i], for the tests. */
+  apply(kind: number, x: number, out: number, n: number): void;
 }
 
 /** First float32 index callers may use: the module's own static data sits below 64 KiB. */
@@ -50,12 +56,15 @@ interface Exports {
   memory: WebAssembly.Memory;
   gemm(a: number, ars: number, acs: number, b: number, ldb: number, c: number, ldc: number,
     m: number, n: number, k: number, accumulate: number): void;
+  lstmStep(pre: number, ldp: number, cPrev: number, cNext: number, tanhC: number, hNext: number, B: number, H: number): void;
+  tanhRows(pre: number, ldp: number, out: number, B: number, H: number): void;
+  apply(kind: number, x: number, out: number, n: number): void;
 }
 
 /** Reduction chunk for long k (measured best of 32..512 on the weight-gradient shapes). */
 const KC = 48;
 
-export const WASM_PATH = fileURLToPath(new URL('../../../asm/build/gemm.wasm', import.meta.url));
+export const WASM_PATH = fileURLToPath(new URL('../../../asm/build/kernels.wasm', import.meta.url));
 
 class Gemm implements WasmGemm {
   f32: Float32Array;
@@ -64,6 +73,18 @@ class Gemm implements WasmGemm {
   constructor(private readonly exports: Exports) {
     this.kernel = exports.gemm;
     this.f32 = new Float32Array(exports.memory.buffer);
+  }
+
+  lstmStep(pre: number, ldp: number, cPrev: number, cNext: number, tanhC: number, hNext: number, B: number, H: number): void {
+    this.exports.lstmStep(pre * 4, ldp, cPrev * 4, cNext * 4, tanhC * 4, hNext * 4, B, H);
+  }
+
+  tanhRows(pre: number, ldp: number, out: number, B: number, H: number): void {
+    this.exports.tanhRows(pre * 4, ldp, out * 4, B, H);
+  }
+
+  apply(kind: number, x: number, out: number, n: number): void {
+    this.exports.apply(kind, x * 4, out * 4, n);
   }
 
   reserve(floats: number): void {
