@@ -14,12 +14,17 @@
 // Micro-tiles of 4 rows x 8 columns keep 8 f32x4 accumulators in registers: per p, 2 vector loads
 // of B and 4 scalar loads + splats of A feed 8 vector multiply-adds (64 flops). Columns are the
 // outer loop, so one 8-column panel of B (k x 32 bytes) stays in L1 while every row block of A
-// passes over it. Sums are formed in float32 in increasing p, one rounding per multiply and add
-// (no fused multiply-add in plain SIMD), so |error| <= ~k 2^-24 sum|a b| (see test/backends).
+// passes over it. Sums are formed in float32 in increasing p, with one rounding per multiply and
+// per add (plain SIMD) or one per fused multiply-add (relaxed SIMD on FMA hardware), so
+// |error| <= ~k 2^-24 sum|a b| either way (test/backends/wasmGemm.test.ts).
 
+// acc + a b. The relaxed-SIMD build (asm/build/kernels-relaxed.wasm, `--enable relaxed-simd`)
+// uses f32x4.relaxed_madd: one instruction, fused (one rounding) on CPUs with FMA, which the
+// engine picks per machine; the plain build rounds the product and the sum separately.
 // @ts-ignore: decorator
 @inline
 function madd(acc: v128, a: v128, b: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
   return f32x4.add(acc, f32x4.mul(a, b));
 }
 

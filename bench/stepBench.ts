@@ -4,7 +4,7 @@
  * Adam), float32, after `--warmup` steps; prints the median of `--steps` and the kernel in use.
  *
  *   npx tsx bench/stepBench.ts [--shapes small,wide,long] [--cells lstm,rnn_tanh] [--warmup 20] [--steps 20]
- *   GRADLAB_NO_WASM=1 npx tsx bench/stepBench.ts      # the JavaScript kernels, for comparison
+ *   GRADLAB_WASM=off npx tsx bench/stepBench.ts      # the JavaScript kernels (GRADLAB_WASM=simd: no relaxed SIMD)
  */
 import { backward, zeroGrad } from '../src/autograd/index.ts';
 import { wasmStatus } from '../src/backends/cpu/wasm.ts';

@@ -5,16 +5,20 @@
  * cross the wrapper's reduction chunking at k > 96) and float32 values from 1e-6 to 1e6 of
  * either sign (zeros and subnormal products included).
  *
+ * Both builds are tested: plain SIMD and, where the engine takes it, relaxed SIMD.
+ *
  * Two properties per case:
  *  (1) Exact: the result equals, bit for bit, a scalar float32 emulation of what the kernel is
- *      documented to compute: s = c (or 0); for p = 0..k-1: s = fround(s + fround(a_p b_p)).
- *      WebAssembly's f32x4.mul/add are IEEE binary32 operations, correctly rounded per lane, so
- *      any difference is a wrong element, layout, stride, order or chunk boundary.
+ *      documented to compute: s = c (or 0); for p = 0..k-1: s = fround(s + fround(a_p b_p))
+ *      (plain: f32x4.mul/add are IEEE binary32 operations, correctly rounded per lane), or, for
+ *      the relaxed build, either that or s = fma32(a_p, b_p, s), the correctly rounded fused
+ *      multiply-add (f32x4.relaxed_madd may be either, per machine; one of the two must match
+ *      the whole result). Any difference is a wrong element, layout, stride, order or chunk.
  *  (2) The float32 error bound, against a float64 reference: recursive summation of k products
  *      onto c, each product and each sum rounded once to binary32 (u = 2^-24), errs by at most
  *      gamma_{k+1} (sum_p |a_p b_p| + |c|), gamma_n = n u / (1 - n u) (Higham, Accuracy and
  *      Stability of Numerical Algorithms, 2nd ed., eq. 3.5 and Lemma 3.1: every term passes
- *      through at most k+1 roundings). (k+2) u covers gamma_{k+1} for (k+1)(k+2) u <= 1, i.e.
+ *      through at most k+1 roundings; fused, at most k). (k+2) u covers gamma_{k+1} for (k+1)(k+2) u <= 1, i.e.
  *      k <= 4000, with u of slack; that slack also absorbs the float64 reference's own error
  *      (products of binary32 values are exact in binary64; k sums add <= k 2^-53 of the same
  *      magnitude). Below the normal range a rounding errs by up to half the smallest subnormal in
@@ -22,7 +26,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { layout, matmulWasm, pad4, wasmGemm, wasmStatus } from '../../src/backends/cpu/wasm.ts';
+import {
+  instantiate, layout, matmulWasm, pad4, wasmStatus, WASM_PATH, WASM_RELAXED_PATH, type WasmGemm,
+} from '../../src/backends/cpu/wasm.ts';
 import { fcParams } from '../helpers/fc.ts';
 
 const U = 2 ** -24;
@@ -49,51 +55,99 @@ const caseArb = dims.chain(({ m, n, k }) => fc.record({
   c: fc.array(f32, { minLength: m * n, maxLength: m * n }),
 }));
 
-/** For op(A)[i, p] and op(B)[p, j] and an initial c: the float32 emulation, the float64 sum and
- * sum |a b| + |c|. */
+const bits = new Float32Array(1);
+const bitsI = new Int32Array(bits.buffer);
+/** The next float32 after r (a float32) towards +inf (up) or -inf. */
+function next32(r: number, up: boolean): number {
+  if (r === 0) return up ? TINY : -TINY;
+  bits[0] = r;
+  bitsI[0] += (r > 0) === up ? 1 : -1;
+  return bits[0];
+}
+
+/** fl32(a b + c) with one rounding, for float32 a, b, c: a b is exact in float64; TwoSum gives
+ * hi + lo = a b + c exactly; fround(hi) is the correctly rounded result unless hi is exactly
+ * halfway between two float32s, where the sign of lo decides. */
+function fma32(a: number, b: number, c: number): number {
+  const p = a * b;
+  const hi = p + c;
+  const bb = hi - p;
+  const lo = (p - (hi - bb)) + (c - bb);
+  const r = Math.fround(hi);
+  if (lo === 0 || hi === r) return r;
+  const other = next32(r, hi > r);
+  if (hi !== (r + other) / 2) return r;
+  return (lo > 0) === (other > r) ? other : r;
+}
+
+interface Ref {
+  /** The float32 emulations: separate roundings, fused. */
+  plain: Float64Array;
+  fused: Float64Array;
+  exact: Float64Array;
+  mag: Float64Array;
+}
+
+/** For op(A)[i, p] and op(B)[p, j] and an initial c: both float32 emulations, the float64 sum
+ * and sum |a b| + |c|. */
 function reference(
   m: number, n: number, k: number, aAt: (i: number, p: number) => number, bAt: (p: number, j: number) => number,
   c0: (i: number, j: number) => number,
-): { emu: Float64Array; exact: Float64Array; mag: Float64Array } {
-  const emu = new Float64Array(m * n);
+): Ref {
+  const plain = new Float64Array(m * n);
+  const fused = new Float64Array(m * n);
   const exact = new Float64Array(m * n);
   const mag = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       let s32 = Math.fround(c0(i, j));
+      let sf = s32;
       let s64 = c0(i, j);
       let g = Math.abs(c0(i, j));
       for (let p = 0; p < k; p++) {
         const prod = aAt(i, p) * bAt(p, j); // exact in float64
         s32 = Math.fround(s32 + Math.fround(prod));
+        sf = fma32(aAt(i, p), bAt(p, j), sf);
         s64 += prod;
         g += Math.abs(prod);
       }
-      emu[i * n + j] = s32;
+      plain[i * n + j] = s32;
+      fused[i * n + j] = sf;
       exact[i * n + j] = s64;
       mag[i * n + j] = g;
     }
   }
-  return { emu, exact, mag };
+  return { plain, fused, exact, mag };
 }
 
-function check(got: ArrayLike<number>, r: ReturnType<typeof reference>, k: number, what: string): void {
-  for (let i = 0; i < r.emu.length; i++) {
-    if (!Object.is(got[i], r.emu[i]) && !(got[i] === 0 && r.emu[i] === 0)) {
-      throw new Error(`${what}: element ${i} is ${got[i]}, the float32 emulation gives ${r.emu[i]}`);
-    }
+const same = (a: ArrayLike<number>, b: ArrayLike<number>): boolean => {
+  for (let i = 0; i < b.length; i++) if (!(a[i] === b[i] || (Number.isNaN(a[i]) && Number.isNaN(b[i])))) return false;
+  return true;
+};
+
+function check(got: ArrayLike<number>, r: Ref, k: number, what: string, fusedAllowed: boolean): void {
+  if (!same(got, r.plain) && !(fusedAllowed && same(got, r.fused))) {
+    const i = Array.from(r.plain).findIndex((v, idx) => v !== got[idx]);
+    throw new Error(`${what}: element ${i} is ${got[i]}, the float32 emulation gives ${r.plain[i]}` +
+      (fusedAllowed ? ` (fused: ${r.fused[i]})` : ''));
+  }
+  for (let i = 0; i < r.plain.length; i++) {
     const bound = (k + 2) * U * r.mag[i] + (k + 1) * TINY;
     const err = Math.abs(got[i] - r.exact[i]);
     if (!(err <= bound)) throw new Error(`${what}: element ${i} errs by ${err} > bound ${bound} (k = ${k})`);
   }
 }
 
-describe('wasm float32 GEMM', () => {
-  it('is built and loaded (npm run build; npm ci runs it through `prepare`)', () => {
-    expect(wasmStatus).toBe('wasm simd');
-    expect(wasmGemm).not.toBeNull();
-  });
+it('the wasm kernels are built and loaded (npm run build; npm ci runs it through `prepare`)', () => {
+  expect(wasmStatus).toMatch(/^wasm (relaxed-)?simd$/);
+});
 
+// Each build in its own instance (its own memory); the relaxed one where this engine loads it
+// (wasm.ts turns on Node 20's flag when it picks that build).
+const builds: [string, WasmGemm, boolean][] = [['simd', instantiate(WASM_PATH), false]];
+if (wasmStatus === 'wasm relaxed-simd') builds.push(['relaxed-simd', instantiate(WASM_RELAXED_PATH), true]);
+
+describe.each(builds)('wasm float32 GEMM (%s build)', (_name, gm, fusedAllowed) => {
   describe.each([
     [false, false], [true, false], [false, true], [true, true],
   ])('matmul layout transA=%s transB=%s', (transA, transB) => {
@@ -103,15 +157,14 @@ describe('wasm float32 GEMM', () => {
         const aAt = (i: number, p: number): number => (transA ? a[p * m + i] : a[i * k + p]);
         const bAt = (p: number, j: number): number => (transB ? b[j * k + p] : b[p * n + j]);
         const out = new Float32Array(m * n);
-        matmulWasm(wasmGemm!, Float32Array.from(a), Float32Array.from(b), out, m, n, k, transA, transB);
-        check(out, reference(m, n, k, aAt, bAt, () => 0), k, `matmul ${m}x${k}x${n}`);
+        matmulWasm(gm, Float32Array.from(a), Float32Array.from(b), out, m, n, k, transA, transB);
+        check(out, reference(m, n, k, aAt, bAt, () => 0), k, `matmul ${m}x${k}x${n}`, fusedAllowed);
       }), fcParams(60));
     });
   });
 
   it('accumulates onto C (C += A B) with strided A, padded B and C', () => {
     fc.assert(fc.property(caseArb, fc.boolean(), fc.integer({ min: 0, max: 5 }), ({ m, n, k, a, b, c }, transA, extra) => {
-      const gm = wasmGemm!;
       const np = pad4(n) + 4 * (extra % 2); // a wider row stride than needed
       const [oA, oB, oC, end] = layout([m * k, k * np, m * np]);
       gm.reserve(end);
@@ -125,12 +178,11 @@ describe('wasm float32 GEMM', () => {
       const got = new Float64Array(m * n);
       for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) got[i * n + j] = gm.f32[oC + i * np + j];
       const aAt = (i: number, p: number): number => (transA ? a[p * m + i] : a[i * k + p]);
-      check(got, reference(m, n, k, aAt, (p, j) => b[p * n + j], (i, j) => c[i * n + j]), k, `gemm += ${m}x${k}x${n}`);
+      check(got, reference(m, n, k, aAt, (p, j) => b[p * n + j], (i, j) => c[i * n + j]), k, `gemm += ${m}x${k}x${n}`, fusedAllowed);
     }), fcParams(60));
   });
 
   it('keeps working after the memory grows (views are refreshed)', () => {
-    const gm = wasmGemm!;
     const before = gm.f32.length;
     const m = 300, k = 300, n = 300;
     const a = Float32Array.from({ length: m * k }, (_, i) => ((i * 7) % 13) - 6);

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
 
 /**
  * The float32 WebAssembly SIMD GEMM (asm/gemm.ts, built into asm/build/kernels.wasm by
@@ -14,8 +15,10 @@ import { fileURLToPath } from 'node:url';
  * once and reused by every later call of that size or smaller. Nothing here is shared between
  * calls, so a kernel may use the whole region from the base on.
  *
- * When the .wasm is missing (a build that did not run) or WebAssembly SIMD is not supported,
- * `wasmGemm` is null and the CPU backend keeps its JavaScript kernels; `wasmStatus` says why.
+ * Two builds of the same source: plain SIMD, and relaxed SIMD (f32x4.relaxed_madd in the GEMM,
+ * ~1.4x faster here, bench/NOTES.md), picked at load time with WebAssembly.validate. When the
+ * .wasm is missing (a build that did not run) or cannot load, `wasmGemm` is null and the CPU
+ * backend keeps its JavaScript kernels; `wasmStatus` says why.
  */
 export interface WasmGemm {
   /** float32 view of the whole memory; replaced by `reserve` when it grows. */
@@ -64,7 +67,9 @@ interface Exports {
 /** Reduction chunk for long k (measured best of 32..512 on the weight-gradient shapes). */
 const KC = 48;
 
+/** The plain-SIMD build, and the relaxed-SIMD one (fused multiply-add), preferred when the engine takes it. */
 export const WASM_PATH = fileURLToPath(new URL('../../../asm/build/kernels.wasm', import.meta.url));
+export const WASM_RELAXED_PATH = fileURLToPath(new URL('../../../asm/build/kernels-relaxed.wasm', import.meta.url));
 
 class Gemm implements WasmGemm {
   f32: Float32Array;
@@ -114,21 +119,42 @@ class Gemm implements WasmGemm {
   }
 }
 
+/** Instantiates one build of the kernels (each instance has its own memory). */
+export function instantiate(path: string): WasmGemm {
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path)), {});
+  return new Gemm(instance.exports as unknown as Exports);
+}
+
+/**
+ * Whether this engine compiles relaxed SIMD. Node 20's V8 (11.3) has it behind
+ * --experimental-wasm-relaxed-simd (DESIGN.md §4), which is turned on here, once, for the
+ * process, only when the engine refuses the module without it; later engines ship it on.
+ */
+function relaxedSupported(bytes: Buffer<ArrayBuffer>): boolean {
+  if (WebAssembly.validate(bytes)) return true;
+  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  return WebAssembly.validate(bytes);
+}
+
 function load(): { gemm: WasmGemm | null; status: string } {
-  if (process.env.GRADLAB_NO_WASM) return { gemm: null, status: 'disabled by GRADLAB_NO_WASM' };
+  const want = process.env.GRADLAB_WASM ?? 'auto';
+  if (want === 'off') return { gemm: null, status: 'disabled by GRADLAB_WASM=off' };
   if (!existsSync(WASM_PATH)) return { gemm: null, status: `${WASM_PATH} is missing: run npm run build` };
   try {
-    const module = new WebAssembly.Module(readFileSync(WASM_PATH));
-    const instance = new WebAssembly.Instance(module, {});
-    return { gemm: new Gemm(instance.exports as unknown as Exports), status: 'wasm simd' };
+    if (want !== 'simd' && existsSync(WASM_RELAXED_PATH) && relaxedSupported(readFileSync(WASM_RELAXED_PATH))) {
+      return { gemm: instantiate(WASM_RELAXED_PATH), status: 'wasm relaxed-simd' };
+    }
+    return { gemm: instantiate(WASM_PATH), status: 'wasm simd' };
   } catch (e) {
     return { gemm: null, status: `cannot load ${WASM_PATH}: ${(e as Error).message}` };
   }
 }
 
 const loaded = load();
-/** The float32 SIMD GEMM, or null when it is unavailable (then `wasmStatus` says why). */
+/** The float32 SIMD kernels, or null when they are unavailable (then `wasmStatus` says why).
+ * GRADLAB_WASM=simd picks the plain-SIMD build, GRADLAB_WASM=off the JavaScript kernels. */
 export const wasmGemm: WasmGemm | null = loaded.gemm;
+/** 'wasm relaxed-simd', 'wasm simd', or why neither loaded. */
 export const wasmStatus: string = loaded.status;
 
 /**
