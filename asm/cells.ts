@@ -132,3 +132,124 @@ export function tanhRows(pre: usize, ldp: i32, out: usize, B: i32, H: i32): void
     for (; j < H; j++) store<f32>(o + (<usize>j << 2), f32x4.extract_lane(vtanh(f32x4.splat(load<f32>(g + (<usize>j << 2)))), 0));
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Backward (BPTT) steps. dL/d(pre-activation) is flushed to zero below the float32 normal range
+// before it is stored: WebAssembly cannot set the CPU's flush-to-zero mode, and on x86 each
+// operation on a subnormal takes a ~100-cycle assist (sequenceWasm.ts explains the trade).
+
+// @ts-ignore: decorator
+@inline
+function ftz(v: v128): v128 {
+  return v128.andnot(v, f32x4.lt(f32x4.abs(v), sp(1.1754943508222875e-38)));
+}
+
+// @ts-ignore: decorator
+@inline
+function ftz1(v: f32): f32 {
+  return abs<f32>(v) < <f32>1.1754943508222875e-38 ? 0 : v;
+}
+
+/**
+ * The total dL/dh_t of B rows: dh = (useIn ? dhIn[b*ldIn + j] : 0) + (useExt ? ext[b*H + j] : 0),
+ * stored to dhOut [B, H]; a pointer to its row b, unit j is returned through the same layout.
+ */
+// @ts-ignore: decorator
+@inline
+function dhTotal4(dhIn: usize, useIn: i32, ext: usize, useExt: i32, dhOut: usize, inOff: usize, off: usize): v128 {
+  let dh = useIn ? v128.load(dhIn + inOff) : sp(0);
+  if (useExt) dh = f32x4.add(dh, v128.load(ext + off));
+  v128.store(dhOut + off, dh);
+  return dh;
+}
+
+// @ts-ignore: decorator
+@inline
+function dhTotal1(dhIn: usize, useIn: i32, ext: usize, useExt: i32, dhOut: usize, inOff: usize, off: usize): f32 {
+  let dh: f32 = useIn ? load<f32>(dhIn + inOff) : 0;
+  if (useExt) dh += load<f32>(ext + off);
+  store<f32>(dhOut + off, dh);
+  return dh;
+}
+
+/**
+ * One LSTM backward step for B rows (the equations of src/backends/cpu/sequence.ts): from the
+ * total dL/dh_t (dhTotal4), the gates i, f, g, o [B, ldg], tanh(c_t) and c_{t-1} [B, H] and the
+ * carried dL/dc (dc [B, H], updated in place to dL/dc_{t-1}), writes dL/d(pre-activation) of the
+ * four gates to dG [B, ldd].
+ */
+export function lstmBackStep(
+  dhIn: usize, ldIn: i32, useIn: i32, ext: usize, useExt: i32, dhOut: usize,
+  gates: usize, ldg: i32, tanhC: usize, cPrev: usize, dc: usize, dG: usize, ldd: i32, B: i32, H: i32,
+): void {
+  const hb = <usize>H << 2;
+  const H4 = H & ~3;
+  const one = sp(1.0);
+  for (let b = 0; b < B; b++) {
+    const g = gates + (<usize>b * <usize>ldg << 2);
+    const d = dG + (<usize>b * <usize>ldd << 2);
+    const inRow = <usize>b * <usize>ldIn << 2;
+    const row = <usize>b * hb;
+    let j = 0;
+    for (; j < H4; j += 4) {
+      const jb = <usize>j << 2;
+      const off = row + jb;
+      const dh = dhTotal4(dhIn, useIn, ext, useExt, dhOut, inRow + jb, off);
+      const ig = v128.load(g + jb);
+      const fg = v128.load(g + hb + jb);
+      const gg = v128.load(g + 2 * hb + jb);
+      const og = v128.load(g + 3 * hb + jb);
+      const tc = v128.load(tanhC + off);
+      const dct = f32x4.add(v128.load(dc + off),
+        f32x4.mul(f32x4.mul(f32x4.mul(dh, og), f32x4.add(one, tc)), f32x4.sub(one, tc)));
+      v128.store(d + jb, ftz(f32x4.mul(f32x4.mul(f32x4.mul(dct, gg), ig), f32x4.sub(one, ig))));
+      v128.store(d + hb + jb, ftz(f32x4.mul(f32x4.mul(f32x4.mul(dct, v128.load(cPrev + off)), fg), f32x4.sub(one, fg))));
+      v128.store(d + 2 * hb + jb, ftz(f32x4.mul(f32x4.mul(f32x4.mul(dct, ig), f32x4.add(one, gg)), f32x4.sub(one, gg))));
+      v128.store(d + 3 * hb + jb, ftz(f32x4.mul(f32x4.mul(f32x4.mul(dh, tc), og), f32x4.sub(one, og))));
+      v128.store(dc + off, ftz(f32x4.mul(dct, fg)));
+    }
+    for (; j < H; j++) {
+      const jb = <usize>j << 2;
+      const off = row + jb;
+      const dh = dhTotal1(dhIn, useIn, ext, useExt, dhOut, inRow + jb, off);
+      const ig = load<f32>(g + jb);
+      const fg = load<f32>(g + hb + jb);
+      const gg = load<f32>(g + 2 * hb + jb);
+      const og = load<f32>(g + 3 * hb + jb);
+      const tc = load<f32>(tanhC + off);
+      const dct = load<f32>(dc + off) + dh * og * (1 + tc) * (1 - tc);
+      store<f32>(d + jb, ftz1(dct * gg * ig * (1 - ig)));
+      store<f32>(d + hb + jb, ftz1(dct * load<f32>(cPrev + off) * fg * (1 - fg)));
+      store<f32>(d + 2 * hb + jb, ftz1(dct * ig * (1 + gg) * (1 - gg)));
+      store<f32>(d + 3 * hb + jb, ftz1(dh * tc * og * (1 - og)));
+      store<f32>(dc + off, ftz1(dct * fg));
+    }
+  }
+}
+
+/** One tanh-RNN backward step: dG [B, ldd] = dh (1 + y)(1 - y), y = h_t [B, H]. */
+export function tanhBackStep(
+  dhIn: usize, ldIn: i32, useIn: i32, ext: usize, useExt: i32, dhOut: usize, y: usize, dG: usize, ldd: i32, B: i32, H: i32,
+): void {
+  const hb = <usize>H << 2;
+  const H4 = H & ~3;
+  const one = sp(1.0);
+  for (let b = 0; b < B; b++) {
+    const d = dG + (<usize>b * <usize>ldd << 2);
+    const inRow = <usize>b * <usize>ldIn << 2;
+    const row = <usize>b * hb;
+    let j = 0;
+    for (; j < H4; j += 4) {
+      const jb = <usize>j << 2;
+      const dh = dhTotal4(dhIn, useIn, ext, useExt, dhOut, inRow + jb, row + jb);
+      const yv = v128.load(y + row + jb);
+      v128.store(d + jb, ftz(f32x4.mul(f32x4.mul(dh, f32x4.add(one, yv)), f32x4.sub(one, yv))));
+    }
+    for (; j < H; j++) {
+      const jb = <usize>j << 2;
+      const dh = dhTotal1(dhIn, useIn, ext, useExt, dhOut, inRow + jb, row + jb);
+      const yv = load<f32>(y + row + jb);
+      store<f32>(d + jb, ftz1(dh * (1 + yv) * (1 - yv)));
+    }
+  }
+}

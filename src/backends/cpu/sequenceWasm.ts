@@ -204,26 +204,50 @@ export function sequenceBackwardWasm(
   while (last >= 0 && !dhs[last]) last--;
   const rows = (last + 1) * B;
 
-  const [oWhh, oWih, oH, oX, oDGi, oDGh, oDh, oOnes, oDWihT, oDWhhT, oDB, oDx, end] = layout([
-    GH * Hp, inputGrads ? GH * Ip : 0, rows * H, rows * I, rows * GHp, gru ? rows * GHp : 0, B * Hp, rows,
+  // lstm and rnn_tanh run their pointwise steps in wasm (asm/cells.ts), on copies of the tape's
+  // gates, tanh(c) and c in the module's memory; rnn_relu and the GRU run them here.
+  const lstm = cell === 'lstm';
+  const simd = lstm || cell === 'rnn_tanh';
+  const hRows = Math.min(rows + B, (T + 1) * B); // h_0..h_{last+1}: H_prev for dW_hh, h_t for tanh'
+  const [oWhh, oWih, oH, oX, oDGi, oDGh, oDh, oOnes, oDWihT, oDWhhT, oDB, oDx, oGates, oTanhC, oCst, oDc, oExt, oDhTot, end] = layout([
+    GH * Hp, inputGrads ? GH * Ip : 0, hRows * H, rows * I, rows * GHp, gru ? rows * GHp : 0, B * Hp, rows,
     I * GHp, H * GHp, (gru ? 2 : 1) * GHp, inputGrads ? rows * Ip : 0,
+    lstm ? rows * GH : 0, lstm ? rows * H : 0, lstm ? rows * H : 0, lstm ? BH : 0, simd ? BH : 0, simd ? T * BH : 0,
   ]);
   gm.reserve(end);
   const f = gm.f32;
   packRows(tape.wHh, GH, H, f, oWhh, Hp);
   const dGhOff = gru ? oDGh : oDGi;
+  const h = tape.h;
+  f.set(h.subarray(0, hRows * H), oH);
+  if (lstm) {
+    f.set(gates.subarray(0, rows * GH), oGates);
+    f.set(tanhC.subarray(0, rows * H), oTanhC);
+    f.set(aux.subarray(0, rows * H), oCst); // c_0..c_last
+    f.fill(0, oDc, oDc + BH);
+  }
 
   const dh = new Float64Array(BH); // total dL/dh_t of the current step
   const carry = new Float64Array(BH); // gru: z dh, what h_{t-1} gets past W_hh
-  const dc = new Float64Array(BH); // lstm: dL/dc_t carried back
-  const dhTotal = new Float32Array(T * BH);
-  const h = tape.h;
+  const dhTotal = new Float32Array(simd ? 0 : T * BH);
 
   for (let t = last; t >= 0; t--) {
     const ext = dhs[t]?.data ?? null;
     const kPrev = t * BH;
     const kNext = kPrev + BH;
     const fromNext = t < last; // oDh holds dG_{t+1} W_hh
+    const rowG = oDGi + t * B * GHp;
+    if (simd) {
+      if (ext) f.set(ext, oExt);
+      if (lstm) {
+        gm.lstmBackStep(oDh, Hp, fromNext, oExt, ext !== null, oDhTot + kPrev,
+          oGates + t * B * GH, GH, oTanhC + kPrev, oCst + kPrev, oDc, rowG, GHp, B, H);
+      } else {
+        gm.tanhBackStep(oDh, Hp, fromNext, oExt, ext !== null, oDhTot + kPrev, oH + kNext, rowG, GHp, B, H);
+      }
+      gm.gemm(rowG, GHp, 1, oWhh, Hp, oDh, Hp, B, Hp, GH, false);
+      continue;
+    }
     for (let b = 0; b < B; b++) {
       const d0 = oDh + b * Hp;
       for (let j = 0; j < H; j++) {
@@ -234,42 +258,12 @@ export function sequenceBackwardWasm(
         dhTotal[kPrev + k] = v;
       }
     }
-    const rowG = oDGi + t * B * GHp;
-    if (cell === 'rnn_tanh') {
-      for (let b = 0; b < B; b++) {
-        const g0 = rowG + b * GHp;
-        for (let j = 0; j < H; j++) {
-          const k = b * H + j;
-          const y = h[kNext + k];
-          f[g0 + j] = ftz(dh[k] * (1 + y) * (1 - y));
-        }
-      }
-    } else if (cell === 'rnn_relu') {
+    if (cell === 'rnn_relu') {
       for (let b = 0; b < B; b++) {
         const g0 = rowG + b * GHp;
         for (let j = 0; j < H; j++) {
           const k = b * H + j;
           f[g0 + j] = ftz(h[kNext + k] > 0 ? dh[k] : 0);
-        }
-      }
-    } else if (cell === 'lstm') {
-      for (let b = 0; b < B; b++) {
-        const g0 = (t * B + b) * GH;
-        const d0 = rowG + b * GHp;
-        for (let j = 0; j < H; j++) {
-          const k = b * H + j;
-          const ig = gates[g0 + j];
-          const fg = gates[g0 + H + j];
-          const gg = gates[g0 + 2 * H + j];
-          const og = gates[g0 + 3 * H + j];
-          const tc = tanhC[kPrev + k];
-          const dhv = dh[k];
-          const dct = dc[k] + dhv * og * (1 + tc) * (1 - tc);
-          f[d0 + j] = ftz(dct * gg * ig * (1 - ig));
-          f[d0 + H + j] = ftz(dct * aux[kPrev + k] * fg * (1 - fg));
-          f[d0 + 2 * H + j] = ftz(dct * ig * (1 + gg) * (1 - gg));
-          f[d0 + 3 * H + j] = ftz(dhv * tc * og * (1 - og));
-          dc[k] = dct * fg;
         }
       }
     } else {
@@ -308,7 +302,6 @@ export function sequenceBackwardWasm(
   // Weight gradients, transposed: dW_ihᵀ = Xᵀ dG_i [I, GH], dW_hhᵀ = H_prevᵀ dG_h [H, GH], and
   // the biases as 1ᵀ dG: one GEMM each over all rows.
   f.set(tape.x.subarray(0, rows * I), oX);
-  f.set(h.subarray(0, rows * H), oH);
   f.fill(1, oOnes, oOnes + rows);
   gm.gemm(oX, 1, I, oDGi, GHp, oDWihT, GHp, I, GHp, rows, false);
   gm.gemm(oH, 1, H, dGhOff, GHp, oDWhhT, GHp, H, GHp, rows, false);
@@ -332,11 +325,16 @@ export function sequenceBackwardWasm(
   }
 
   const make = (data: Float32Array, shape: number[]) => new Tensor(shape, 'float32', data, backend);
-  const totals = views(backend, dhTotal, [B, H], T, 'float32');
+  let totalsData = dhTotal;
+  if (simd) {
+    f.fill(0, oDhTot + rows * H, oDhTot + T * BH); // the steps after the last gradient
+    totalsData = f.slice(oDhTot, oDhTot + T * BH);
+  }
+  const totals = views(backend, totalsData, [B, H], T, 'float32');
   return {
     dxs,
     dh0: make(dh0, [B, H]),
-    dc0: cell === 'lstm' ? make(Float32Array.from(dc), [B, H]) : null,
+    dc0: lstm ? make(last >= 0 ? f.slice(oDc, oDc + BH) : new Float32Array(BH), [B, H]) : null,
     dWIh: make(dWIh, [GH, I]),
     dWHh: make(dWHh, [GH, H]),
     dBIh: make(dBIh, [GH]),

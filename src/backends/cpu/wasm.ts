@@ -34,6 +34,12 @@ export interface WasmGemm {
   tanhRows(pre: number, ldp: number, out: number, B: number, H: number): void;
   /** out[i] = exp / sigmoid / tanh (kind 0 / 1 / 2) of x[i], for the tests. */
   apply(kind: number, x: number, out: number, n: number): void;
+  /** One LSTM backward step over B rows (asm/cells.ts has the argument list). */
+  lstmBackStep(dhIn: number, ldIn: number, useIn: boolean, ext: number, useExt: boolean, dhOut: number,
+    gates: number, ldg: number, tanhC: number, cPrev: number, dc: number, dG: number, ldd: number, B: number, H: number): void;
+  /** One tanh-RNN backward step over B rows. */
+  tanhBackStep(dhIn: number, ldIn: number, useIn: boolean, ext: number, useExt: boolean, dhOut: number,
+    y: number, dG: number, ldd: number, B: number, H: number): void;
 }
 
 /** First float32 index callers may use: the module's own static data sits below 64 KiB. */
@@ -62,6 +68,10 @@ interface Exports {
   lstmStep(pre: number, ldp: number, cPrev: number, cNext: number, tanhC: number, hNext: number, B: number, H: number): void;
   tanhRows(pre: number, ldp: number, out: number, B: number, H: number): void;
   apply(kind: number, x: number, out: number, n: number): void;
+  lstmBackStep(dhIn: number, ldIn: number, useIn: number, ext: number, useExt: number, dhOut: number,
+    gates: number, ldg: number, tanhC: number, cPrev: number, dc: number, dG: number, ldd: number, B: number, H: number): void;
+  tanhBackStep(dhIn: number, ldIn: number, useIn: number, ext: number, useExt: number, dhOut: number,
+    y: number, dG: number, ldd: number, B: number, H: number): void;
 }
 
 /** Reduction chunk for long k (measured best of 32..512 on the weight-gradient shapes). */
@@ -90,6 +100,17 @@ class Gemm implements WasmGemm {
 
   apply(kind: number, x: number, out: number, n: number): void {
     this.exports.apply(kind, x * 4, out * 4, n);
+  }
+
+  lstmBackStep(dhIn: number, ldIn: number, useIn: boolean, ext: number, useExt: boolean, dhOut: number,
+    gates: number, ldg: number, tanhC: number, cPrev: number, dc: number, dG: number, ldd: number, B: number, H: number): void {
+    this.exports.lstmBackStep(dhIn * 4, ldIn, useIn ? 1 : 0, ext * 4, useExt ? 1 : 0, dhOut * 4,
+      gates * 4, ldg, tanhC * 4, cPrev * 4, dc * 4, dG * 4, ldd, B, H);
+  }
+
+  tanhBackStep(dhIn: number, ldIn: number, useIn: boolean, ext: number, useExt: boolean, dhOut: number,
+    y: number, dG: number, ldd: number, B: number, H: number): void {
+    this.exports.tanhBackStep(dhIn * 4, ldIn, useIn ? 1 : 0, ext * 4, useExt ? 1 : 0, dhOut * 4, y * 4, dG * 4, ldd, B, H);
   }
 
   reserve(floats: number): void {
