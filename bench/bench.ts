@@ -23,6 +23,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { backward, zeroGrad } from '../src/autograd/index.ts';
+import { wasmStatus } from '../src/backends/cpu/wasm.ts';
 import { hiddenGradNorms } from '../src/diagnostics/hiddenGradNorms.ts';
 import { RecurrentNet } from '../src/nn/recurrentNet.ts';
 import { mseLoss } from '../src/ops/index.ts';
@@ -349,12 +350,14 @@ async function main(): Promise<void> {
       platform: `${process.platform}-${process.arch}`, loadAvgBefore: loadavg(), loadAvgAfter: [],
     },
     settings: { quick, warmup, rounds, perRound, roundBudgetMs, variantBudgetMs },
+    gradlabKernels: wasmStatus,
     flopFormula: FLOP_FORMULA,
     peers: {},
     rows: [],
     workers: null,
   };
   process.stderr.write(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+  process.stderr.write(`gradlab float32 kernels: ${wasmStatus}\n`);
   const { runners, procs } = await startPeers(report);
   const all = [gradlabRunner(), ...runners];
   try {
@@ -386,6 +389,7 @@ async function main(): Promise<void> {
       ? `\nworkers: ${w.command} failed: ${w.error}`
       : `\nworkers: ${w.command}: --workers 1 ${w.w1Ms.map((x) => (x / 1000).toFixed(1)).join('/')} s, --workers 2 ${w.w2Ms.map((x) => (x / 1000).toFixed(1)).join('/')} s, speed-up ${w.speedup!.toFixed(2)}x, results identical: ${w.identical}`);
   }
+  console.log(`gradlab float32 kernels: ${wasmStatus}`);
   console.log(`load average before ${report.machine.loadAvgBefore.map((x) => x.toFixed(2)).join(' ')}, after ${report.machine.loadAvgAfter.map((x) => x.toFixed(2)).join(' ')} (${report.machine.cpus} CPUs)`);
   mkdirSync(dirname(outPath), { recursive: true });
   writeFileSync(outPath, `${JSON.stringify(report, null, 2)}\n`);
