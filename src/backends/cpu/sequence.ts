@@ -18,6 +18,10 @@ import { sigmoid } from '../pointwise.ts';
  *    so the hot loops see only Float64Array (monomorphic) and walk memory contiguously;
  *  - every buffer is allocated once per call; nothing is allocated per step.
  *
+ * float32 tensors run these equations on WebAssembly SIMD instead (sequenceWasm.ts) whenever the
+ * wasm kernels are built; this file is the float64 path (every gradient check) and the float32
+ * fallback.
+ *
  * Numerics: all sums are formed in float64 (JS numbers) whatever the tensor dtype. The hidden
  * states are rounded to the tensor dtype as they are produced (they are outputs, and the next
  * step, the layer above and dW_hh must all see the same h_t); gates and the LSTM cell state stay
