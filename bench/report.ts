@@ -86,6 +86,8 @@ export interface BenchReport {
   startedAt: string;
   command: string;
   machine: { cpus: number; cpuModel: string; node: string; platform: string; loadAvgBefore: number[]; loadAvgAfter: number[] };
+  /** Which float32 kernels gradlab ran: 'wasm relaxed-simd', 'wasm simd', or why the JavaScript ones. */
+  gradlabKernels?: string;
   settings: { quick: boolean; warmup: number; rounds: number; perRound: number; roundBudgetMs: number; variantBudgetMs: number };
   flopFormula: string;
   peers: Record<string, { available: boolean; info?: Record<string, unknown>; error?: string }>;

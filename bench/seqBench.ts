@@ -9,7 +9,7 @@
  *   [--steps 100] [--dtype float32|float64]
  */
 import { backward } from '../src/autograd/index.ts';
-import { hiddenGradNorms } from '../src/diagnostics/hiddenGradNorms.ts';
+import { hiddenGradNormsOnDevice } from '../src/diagnostics/hiddenGradNorms.ts';
 import type { CellKind } from '../src/nn/cellKinds.ts';
 import { RecurrentNet, type CellPath } from '../src/nn/recurrentNet.ts';
 import { mseLoss } from '../src/ops/index.ts';
@@ -45,7 +45,7 @@ for (const cell of cells) {
       const t0 = performance.now();
       const { output, hidden } = net.forward(x, { path });
       backward(mseLoss(output, y));
-      hiddenGradNorms(hidden);
+      hiddenGradNormsOnDevice(hidden); // the probe's work (on the CPU the norms are computed here)
       return performance.now() - t0;
     };
     for (const p of paths) for (let i = 0; i < 10; i++) step(p); // warm-up

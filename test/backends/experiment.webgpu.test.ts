@@ -2,9 +2,9 @@
  * `gradlab experiment vanishing --quick --backend webgpu` end to end (the real binary, on
  * SwiftShader in CI), against the same experiment on the CPU backend, and the CLI's refusals.
  *
- * Tolerance. Step 0 is one forward and backward pass with no update yet: its loss, gradient
- * norms, dL/dh_t and sigma_max differ only by float32 rounding, bounded as in
- * cells.parity.test.ts by GAIN · S · u of the largest value of their kind, S = (T + L)(I + H + 8).
+ * Tolerance. Step 0 is one forward and backward pass with no update yet: both runs are float32,
+ * each within GAIN · S · u of the exact values (of the largest value of their kind, as in
+ * cells.parity.test.ts; S = (T + L)(I + H + 8)), so they differ by at most twice that.
  * After that, 30 Adam updates feed each run's rounding back into its weights; no useful
  * arithmetic bound survives that (Adam's m/sqrt(v) can even flip the sign of an update where a
  * gradient is near zero), so the later log entries and the final metrics are held to a
@@ -43,7 +43,7 @@ describe('gradlab experiment --backend webgpu', () => {
       const v = exp.variants.find((x) => x.name === run.variant)!;
       const T = want.log[0].dLdh[0].length;
       const S = (T + v.numLayers) * (taskOf(v.task).inputSize + v.hiddenSize + 8);
-      const bound = GAIN * S * U32;
+      const bound = 2 * GAIN * S * U32;
       const tag = `${run.variant} seed ${run.seed}`;
       expect(run.log.map((e) => e.step), tag).toEqual(want.log.map((e) => e.step));
       const [g0, w0] = [run.log[0], want.log[0]];

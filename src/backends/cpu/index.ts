@@ -11,6 +11,8 @@ import type { AdamHyper, RmspropHyper, SgdHyper } from '../optimHyper.ts';
 import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from './loss.ts';
 import { sumAll, sumAxis, sumOfSquares } from './reduce.ts';
 import * as sequence from './sequence.ts';
+import { isWasmTape, sequenceBackwardWasm, sequenceForwardWasm } from './sequenceWasm.ts';
+import { matmulWasm, wasmGemm } from './wasm.ts';
 
 function raw(w: CellWeights): cells.RawWeights {
   return { wIh: w.wIh.data, wHh: w.wHh.data, bIh: w.bIh.data, bHh: w.bHh.data };
@@ -30,7 +32,11 @@ function require2d(what: string, x: Tensor): void {
   if (x.rank !== 2) throw new Error(`${what} needs a 2-D tensor, got shape ${formatShape(x.shape)}`);
 }
 
-/** The CPU backend: plain JavaScript loops over Float32Array/Float64Array. */
+/**
+ * The CPU backend: JavaScript loops over Float32Array/Float64Array, and for float32 `matmul` and
+ * the whole-sequence kernels a WebAssembly SIMD GEMM (wasm.ts) when its module is built. float64
+ * always takes the JavaScript kernels (sums exact to float64 rounding: the gradient checks).
+ */
 class CpuBackend implements Backend {
   readonly name = 'cpu';
 
@@ -155,7 +161,11 @@ class CpuBackend implements Backend {
       throw new Error(`matmul: inner sizes differ (${formatShape(a.shape)}${transA ? 'ᵀ' : ''} @ ${formatShape(b.shape)}${transB ? 'ᵀ' : ''})`);
     }
     const out = allocate(a.dtype, m * n);
-    gemm(a.data, b.data, out, m, n, k, transA, transB, false);
+    if (wasmGemm && a.dtype === 'float32' && b.dtype === 'float32') {
+      matmulWasm(wasmGemm, a.data as Float32Array, b.data as Float32Array, out as Float32Array, m, n, k, transA, transB);
+    } else {
+      gemm(a.data, b.data, out, m, n, k, transA, transB, false);
+    }
     return this.make(out, [m, n], a.dtype);
   }
 
@@ -256,10 +266,12 @@ class CpuBackend implements Backend {
   sequenceForward(
     cell: SequenceCell, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights,
   ): { hs: Tensor[]; tape: SequenceTape } {
+    if (wasmGemm && h0.dtype === 'float32') return sequenceForwardWasm(wasmGemm, this, cell, xs, h0, c0, w);
     return sequence.sequenceForward(this, cell, xs, h0, c0, w);
   }
 
   sequenceBackward(tape: SequenceTape, dhs: readonly (Tensor | null)[], inputGrads: boolean): SequenceGrads {
+    if (isWasmTape(tape)) return sequenceBackwardWasm(wasmGemm!, tape, dhs, inputGrads);
     return sequence.sequenceBackward(tape, dhs, inputGrads);
   }
 }

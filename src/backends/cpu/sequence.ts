@@ -18,6 +18,10 @@ import { sigmoid } from '../pointwise.ts';
  *    so the hot loops see only Float64Array (monomorphic) and walk memory contiguously;
  *  - every buffer is allocated once per call; nothing is allocated per step.
  *
+ * float32 tensors run these equations on WebAssembly SIMD instead (sequenceWasm.ts) whenever the
+ * wasm kernels are built; this file is the float64 path (every gradient check) and the float32
+ * fallback.
+ *
  * Numerics: all sums are formed in float64 (JS numbers) whatever the tensor dtype. The hidden
  * states are rounded to the tensor dtype as they are produced (they are outputs, and the next
  * step, the layer above and dW_hh must all see the same h_t); gates and the LSTM cell state stay
@@ -152,31 +156,32 @@ function toFloat64(t: TypedArray): Float64Array {
   return t instanceof Float64Array ? t.slice() : Float64Array.from(t);
 }
 
-function checkShape(what: string, t: Tensor, shape: readonly number[]): void {
+export function checkShape(what: string, t: Tensor, shape: readonly number[]): void {
   if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new Error(`sequence kernel: ${what} must have shape ${formatShape(shape)}, got ${formatShape(t.shape)}`);
   }
 }
 
 /** `count` tensors of `shape`, each a view of its own block of one buffer. */
-function views(backend: Backend, buf: TypedArray, shape: number[], count: number, dtype: DType): Tensor[] {
+export function views(backend: Backend, buf: TypedArray, shape: number[], count: number, dtype: DType): Tensor[] {
   const size = shape.reduce((s, d) => s * d, 1);
   return Array.from({ length: count }, (_, t) => new Tensor([...shape], dtype, buf.subarray(t * size, (t + 1) * size), backend));
 }
 
-function tensorFrom(backend: Backend, values: Float64Array, shape: number[], dtype: DType): Tensor {
+export function tensorFrom(backend: Backend, values: Float64Array, shape: number[], dtype: DType): Tensor {
   const data = allocate(dtype, values.length);
   data.set(values);
   return new Tensor(shape, dtype, data, backend);
 }
 
-/**
- * Forward over all T steps of one layer: h_1..h_T as T tensors [B, H] (views of one buffer),
- * and the tape the backward needs.
- */
-export function sequenceForward(
-  backend: Backend, cell: SequenceCell, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights,
-): { hs: Tensor[]; tape: SequenceTape } {
+/** The sizes of a sequence forward, after checking every shape and dtype against h0's. */
+export interface SequenceDims {
+  T: number; B: number; I: number; H: number; G: number; GH: number; dtype: DType;
+}
+
+export function checkSequenceArgs(
+  cell: SequenceCell, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights,
+): SequenceDims {
   const T = xs.length;
   if (T === 0) throw new Error('sequence kernel: needs at least one timestep');
   if (h0.rank !== 2) throw new Error(`sequence kernel: h0 must be [B, H], got ${formatShape(h0.shape)}`);
@@ -197,6 +202,17 @@ export function sequenceForward(
   for (const t of [...xs, w.wIh, w.wHh, w.bIh, w.bHh, ...(c0 ? [c0] : [])]) {
     if (t.dtype !== dtype) throw new Error(`sequence kernel: dtypes ${t.dtype} and ${dtype} differ`);
   }
+  return { T, B, I, H, G, GH, dtype };
+}
+
+/**
+ * Forward over all T steps of one layer: h_1..h_T as T tensors [B, H] (views of one buffer),
+ * and the tape the backward needs.
+ */
+export function sequenceForward(
+  backend: Backend, cell: SequenceCell, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights,
+): { hs: Tensor[]; tape: SequenceTape } {
+  const { T, B, I, H, GH, dtype } = checkSequenceArgs(cell, xs, h0, c0, w);
   const f32 = dtype === 'float32';
   const wIh = toFloat64(w.wIh.data);
   const wHh = toFloat64(w.wHh.data);

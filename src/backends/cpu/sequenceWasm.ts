@@ -1,0 +1,344 @@
+import { Tensor } from '../../tensor/tensor.ts';
+import type { Backend, CellWeights, SequenceCell, SequenceGrads, SequenceTape } from '../backend.ts';
+import { sigmoid } from '../pointwise.ts';
+import { checkSequenceArgs, checkShape, views } from './sequence.ts';
+import { layout, pad4, type WasmGemm } from './wasm.ts';
+
+/**
+ * The float32 whole-sequence kernels on the WebAssembly SIMD GEMM (wasm.ts): the same equations,
+ * loops and BPTT as sequence.ts (read that file first), with every product in float32 SIMD:
+ *  - forward: the input projection X W_ihᵀ over all T*B rows, and per step h_{t-1} W_hhᵀ added
+ *    in place onto that step's rows of it (rnn/lstm; the GRU keeps W_hh h apart, r multiplies it);
+ *  - backward: per step dG_t W_hh, then dW_ihᵀ = Xᵀ dG, dW_hhᵀ = H_prevᵀ dG, the biases as
+ *    1ᵀ dG, and dX = dG W_ih, each one GEMM over all rows.
+ * W_ihᵀ and W_hhᵀ (forward) and W_hh, W_ih (backward) are packed once per call into the
+ * kernel's K x N layout with N padded to a multiple of 4. Every operand lives in the module's
+ * memory, laid out afresh by each call from the same base: the buffers of a shape are allocated
+ * the first time and reused by every later call (the memory only grows). The tape keeps its own
+ * float32 copies (x, h, gates), so forward and backward calls of several layers can interleave.
+ *
+ * Numerics: the GEMMs sum in float32 (one rounding per multiply and per add, in increasing k), so
+ * each product carries an error of at most ~k 2^-24 sum|a b| (test/backends/wasmGemm.test.ts).
+ * The gate math runs in float64 on float32 inputs and stores float32: h_t, c_t, the gates and
+ * tanh(c_t) are rounded once each, as in torch's float32 kernels. The dL/dh recursion adds the
+ * external gradient (and the GRU's z dh term) in float64 to the float32 GEMM output. float64
+ * tensors never come here: they take sequence.ts, whose sums are exact to float64 rounding.
+ */
+class WasmSequenceTape implements SequenceTape {
+  readonly dtype = 'float32' as const;
+  constructor(
+    readonly cell: SequenceCell,
+    readonly steps: number,
+    readonly batch: number,
+    readonly input: number,
+    readonly hidden: number,
+    readonly backend: Backend,
+    /** W_ih [GH, I], W_hh [GH, H], copies taken at forward time. */
+    readonly wIh: Float32Array,
+    readonly wHh: Float32Array,
+    /** x_1..x_T, time-major [T*B, I]. */
+    readonly x: Float32Array,
+    /** h_0..h_T, [(T+1)*B, H]. */
+    readonly h: Float32Array,
+    /** lstm: i, f, g, o [T*B, 4H]; gru: r, z, n [T*B, 3H]; rnn: unused. */
+    readonly gates: Float32Array,
+    /** lstm: c_0..c_T [(T+1)*B, H]; gru: W_hn h_{t-1} + b_hn [T*B, H]; rnn: unused. */
+    readonly aux: Float32Array,
+    /** lstm: tanh(c_t) [T*B, H]. */
+    readonly tanhC: Float32Array,
+  ) {}
+}
+
+export function isWasmTape(t: SequenceTape): boolean {
+  return t instanceof WasmSequenceTape;
+}
+
+/** The smallest normal float32, 2^-126. */
+const MIN_NORMAL = 1.1754943508222875e-38;
+
+/**
+ * dL/d(pre-activation) as it enters the backward GEMMs: values below the float32 normal range
+ * become 0 (flush to zero, as torch.set_flush_denormal(True) and GPU kernels do). WebAssembly
+ * cannot turn on the CPU's flush-to-zero mode, and on x86 every multiply-add with a subnormal
+ * operand takes a ~100-cycle microcode assist: on `long` (T = 400), where the gradient vanishes
+ * past float32's range within the sequence, that made the backward 10x slower (bench/NOTES.md).
+ * What is lost is below 2^-126 of the gradient's units, far under anything float32 training or
+ * the dL/dh_t probe resolves (the float64 path keeps every value). NaN passes through.
+ */
+const ftz = (v: number): number => (v < MIN_NORMAL && v > -MIN_NORMAL ? 0 : v);
+
+/** f[off + p*ld + j] = w[j*cols + p] (the transpose of w [rows, cols]), zero in columns rows..ld. */
+function packTransposed(w: ArrayLike<number>, rows: number, cols: number, f: Float32Array, off: number, ld: number): void {
+  f.fill(0, off, off + cols * ld);
+  for (let j = 0; j < rows; j++) {
+    const s = j * cols;
+    for (let p = 0; p < cols; p++) f[off + p * ld + j] = w[s + p];
+  }
+}
+
+/** f[off + r*ld + c] = w[r*cols + c], zero in columns cols..ld. */
+function packRows(w: Float32Array, rows: number, cols: number, f: Float32Array, off: number, ld: number): void {
+  if (ld === cols) {
+    f.set(w.subarray(0, rows * cols), off);
+    return;
+  }
+  for (let r = 0; r < rows; r++) {
+    f.set(w.subarray(r * cols, (r + 1) * cols), off + r * ld);
+    f.fill(0, off + r * ld + cols, off + (r + 1) * ld);
+  }
+}
+
+export function sequenceForwardWasm(
+  gm: WasmGemm, backend: Backend, cell: SequenceCell, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights,
+): { hs: Tensor[]; tape: SequenceTape } {
+  const { T, B, I, H, GH } = checkSequenceArgs(cell, xs, h0, c0, w);
+  const GHp = pad4(GH);
+  const BH = B * H;
+  const TB = T * B;
+  const gru = cell === 'gru';
+  const lstm = cell === 'lstm';
+  const [oWihT, oWhhT, oX, oPre, oH, oRec, oC, oTanhC, end] = layout([
+    I * GHp, H * GHp, TB * I, TB * GHp, (T + 1) * BH, gru ? B * GHp : 0, lstm ? (T + 1) * BH : 0, lstm ? T * BH : 0,
+  ]);
+  gm.reserve(end);
+  const f = gm.f32;
+  const wIh = (w.wIh.data as Float32Array).slice();
+  const wHh = (w.wHh.data as Float32Array).slice();
+  const bIh = w.bIh.data;
+  const bHh = w.bHh.data;
+  packTransposed(wIh, GH, I, f, oWihT, GHp);
+  packTransposed(wHh, GH, H, f, oWhhT, GHp);
+  xs.forEach((xt, t) => f.set(xt.data, oX + t * B * I));
+
+  // The input projection of every step, on top of the biases (rnn/lstm: both; gru: b_ih only).
+  const bias = new Float32Array(GHp);
+  for (let j = 0; j < GH; j++) bias[j] = gru ? bIh[j] : bIh[j] + bHh[j];
+  for (let r = 0; r < TB; r++) f.set(bias, oPre + r * GHp);
+  gm.gemm(oX, I, 1, oWihT, GHp, oPre, GHp, TB, GHp, I, true);
+
+  f.set(h0.data, oH);
+  let gates = new Float32Array(0);
+  let aux = new Float32Array(0);
+  let tanhC = new Float32Array(0);
+
+  if (cell === 'rnn_tanh' || cell === 'rnn_relu') {
+    const relu = cell === 'rnn_relu';
+    for (let t = 0; t < T; t++) {
+      const p0 = oPre + t * B * GHp;
+      gm.gemm(oH + t * BH, H, 1, oWhhT, GHp, p0, GHp, B, GHp, H, true);
+      const hOut = oH + (t + 1) * BH;
+      if (!relu) {
+        gm.tanhRows(p0, GHp, hOut, B, H);
+        continue;
+      }
+      for (let b = 0; b < B; b++) {
+        const pr = p0 + b * GHp;
+        const ho = hOut + b * H;
+        for (let j = 0; j < H; j++) { const s = f[pr + j]; f[ho + j] = s > 0 ? s : 0; }
+      }
+    }
+  } else if (cell === 'lstm') {
+    // c_0..c_T and tanh(c_1..c_T) live in the module's memory too; the gates overwrite `pre`.
+    f.set(c0!.data, oC);
+    for (let t = 0; t < T; t++) {
+      const p0 = oPre + t * B * GHp;
+      gm.gemm(oH + t * BH, H, 1, oWhhT, GHp, p0, GHp, B, GHp, H, true);
+      gm.lstmStep(p0, GHp, oC + t * BH, oC + (t + 1) * BH, oTanhC + t * BH, oH + (t + 1) * BH, B, H);
+    }
+    gates = f.slice(oPre, oPre + TB * GH); // GH = 4H is its own padding: GHp = GH
+    aux = f.slice(oC, oC + (T + 1) * BH);
+    tanhC = f.slice(oTanhC, oTanhC + T * BH);
+  } else {
+    gates = new Float32Array(TB * GH);
+    aux = new Float32Array(T * BH); // W_hn h_{t-1} + b_hn
+    for (let t = 0; t < T; t++) {
+      gm.gemm(oH + t * BH, H, 1, oWhhT, GHp, oRec, GHp, B, GHp, H, false);
+      for (let b = 0; b < B; b++) {
+        const p0 = oPre + (t * B + b) * GHp;
+        const r0 = oRec + b * GHp;
+        const g0 = (t * B + b) * GH;
+        const kPrev = t * BH + b * H;
+        const hPrev = oH + kPrev;
+        const hNext = hPrev + BH;
+        for (let j = 0; j < H; j++) {
+          const r = sigmoid(f[p0 + j] + f[r0 + j] + bHh[j]);
+          const z = sigmoid(f[p0 + H + j] + f[r0 + H + j] + bHh[H + j]);
+          const hn = Math.fround(f[r0 + 2 * H + j] + bHh[2 * H + j]);
+          const n = Math.tanh(f[p0 + 2 * H + j] + r * hn);
+          gates[g0 + j] = r;
+          gates[g0 + H + j] = z;
+          gates[g0 + 2 * H + j] = n;
+          aux[kPrev + j] = hn;
+          // (1 - z) n + z h, as torch's kernel computes it: n + z (h - n).
+          f[hNext + j] = n + z * (f[hPrev + j] - n);
+        }
+      }
+    }
+  }
+
+  const h = f.slice(oH, oH + (T + 1) * BH);
+  const out = h.slice(BH);
+  const hs = views(backend, out, [B, H], T, 'float32');
+  const x = f.slice(oX, oX + TB * I);
+  const tape = new WasmSequenceTape(cell, T, B, I, H, backend, wIh, wHh, x, h, gates, aux, tanhC);
+  return { hs, tape };
+}
+
+export function sequenceBackwardWasm(
+  gm: WasmGemm, tapeIn: SequenceTape, dhs: readonly (Tensor | null)[], inputGrads: boolean,
+): SequenceGrads {
+  if (!(tapeIn instanceof WasmSequenceTape)) throw new Error('sequence kernel: the tape was made by another kernel');
+  const tape = tapeIn;
+  const { cell, steps: T, batch: B, input: I, hidden: H, backend, gates, aux, tanhC } = tape;
+  if (dhs.length !== T) throw new Error(`sequence kernel: ${dhs.length} output gradients for ${T} steps`);
+  dhs.forEach((d, t) => d && checkShape(`dL/dh_${t + 1}`, d, [B, H]));
+  const G = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
+  const GH = G * H;
+  const GHp = pad4(GH);
+  const Hp = pad4(H);
+  const Ip = pad4(I);
+  const BH = B * H;
+  const gru = cell === 'gru';
+
+  let last = T - 1;
+  while (last >= 0 && !dhs[last]) last--;
+  const rows = (last + 1) * B;
+
+  // lstm and rnn_tanh run their pointwise steps in wasm (asm/cells.ts), on copies of the tape's
+  // gates, tanh(c) and c in the module's memory; rnn_relu and the GRU run them here.
+  const lstm = cell === 'lstm';
+  const simd = lstm || cell === 'rnn_tanh';
+  const hRows = Math.min(rows + B, (T + 1) * B); // h_0..h_{last+1}: H_prev for dW_hh, h_t for tanh'
+  const [oWhh, oWih, oH, oX, oDGi, oDGh, oDh, oOnes, oDWihT, oDWhhT, oDB, oDx, oGates, oTanhC, oCst, oDc, oExt, oDhTot, end] = layout([
+    GH * Hp, inputGrads ? GH * Ip : 0, hRows * H, rows * I, rows * GHp, gru ? rows * GHp : 0, B * Hp, rows,
+    I * GHp, H * GHp, (gru ? 2 : 1) * GHp, inputGrads ? rows * Ip : 0,
+    lstm ? rows * GH : 0, lstm ? rows * H : 0, lstm ? rows * H : 0, lstm ? BH : 0, simd ? BH : 0, simd ? T * BH : 0,
+  ]);
+  gm.reserve(end);
+  const f = gm.f32;
+  packRows(tape.wHh, GH, H, f, oWhh, Hp);
+  const dGhOff = gru ? oDGh : oDGi;
+  const h = tape.h;
+  f.set(h.subarray(0, hRows * H), oH);
+  if (lstm) {
+    f.set(gates.subarray(0, rows * GH), oGates);
+    f.set(tanhC.subarray(0, rows * H), oTanhC);
+    f.set(aux.subarray(0, rows * H), oCst); // c_0..c_last
+    f.fill(0, oDc, oDc + BH);
+  }
+
+  const dh = new Float64Array(BH); // total dL/dh_t of the current step
+  const carry = new Float64Array(BH); // gru: z dh, what h_{t-1} gets past W_hh
+  const dhTotal = new Float32Array(simd ? 0 : T * BH);
+
+  for (let t = last; t >= 0; t--) {
+    const ext = dhs[t]?.data ?? null;
+    const kPrev = t * BH;
+    const kNext = kPrev + BH;
+    const fromNext = t < last; // oDh holds dG_{t+1} W_hh
+    const rowG = oDGi + t * B * GHp;
+    if (simd) {
+      if (ext) f.set(ext, oExt);
+      if (lstm) {
+        gm.lstmBackStep(oDh, Hp, fromNext, oExt, ext !== null, oDhTot + kPrev,
+          oGates + t * B * GH, GH, oTanhC + kPrev, oCst + kPrev, oDc, rowG, GHp, B, H);
+      } else {
+        gm.tanhBackStep(oDh, Hp, fromNext, oExt, ext !== null, oDhTot + kPrev, oH + kNext, rowG, GHp, B, H);
+      }
+      gm.gemm(rowG, GHp, 1, oWhh, Hp, oDh, Hp, B, Hp, GH, false);
+      continue;
+    }
+    for (let b = 0; b < B; b++) {
+      const d0 = oDh + b * Hp;
+      for (let j = 0; j < H; j++) {
+        const k = b * H + j;
+        let v = fromNext ? f[d0 + j] + carry[k] : 0;
+        if (ext) v += ext[k];
+        dh[k] = v;
+        dhTotal[kPrev + k] = v;
+      }
+    }
+    if (cell === 'rnn_relu') {
+      for (let b = 0; b < B; b++) {
+        const g0 = rowG + b * GHp;
+        for (let j = 0; j < H; j++) {
+          const k = b * H + j;
+          f[g0 + j] = ftz(h[kNext + k] > 0 ? dh[k] : 0);
+        }
+      }
+    } else {
+      for (let b = 0; b < B; b++) {
+        const g0 = (t * B + b) * GH;
+        const di = rowG + b * GHp;
+        const dg = oDGh + (t * B + b) * GHp;
+        for (let j = 0; j < H; j++) {
+          const k = b * H + j;
+          const r = gates[g0 + j];
+          const z = gates[g0 + H + j];
+          const n = gates[g0 + 2 * H + j];
+          const dhv = dh[k];
+          const dPreN = dhv * (1 - z) * (1 + n) * (1 - n);
+          const dPreZ = dhv * (h[kPrev + k] - n) * z * (1 - z);
+          const dPreR = dPreN * aux[kPrev + k] * r * (1 - r);
+          f[di + j] = ftz(dPreR);
+          f[dg + j] = ftz(dPreR);
+          f[di + H + j] = ftz(dPreZ);
+          f[dg + H + j] = ftz(dPreZ);
+          f[di + 2 * H + j] = ftz(dPreN);
+          f[dg + 2 * H + j] = ftz(dPreN * r);
+          carry[k] = dhv * z;
+        }
+      }
+    }
+    // dG_h(t) W_hh: what h_{t-1} receives through this step (plus `carry` for the GRU).
+    gm.gemm(dGhOff + t * B * GHp, GHp, 1, oWhh, Hp, oDh, Hp, B, Hp, GH, false);
+  }
+
+  const dh0 = new Float32Array(BH);
+  if (last >= 0) {
+    for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) dh0[b * H + j] = f[oDh + b * Hp + j] + carry[b * H + j];
+  }
+
+  // Weight gradients, transposed: dW_ihᵀ = Xᵀ dG_i [I, GH], dW_hhᵀ = H_prevᵀ dG_h [H, GH], and
+  // the biases as 1ᵀ dG: one GEMM each over all rows.
+  f.set(tape.x.subarray(0, rows * I), oX);
+  f.fill(1, oOnes, oOnes + rows);
+  gm.gemm(oX, 1, I, oDGi, GHp, oDWihT, GHp, I, GHp, rows, false);
+  gm.gemm(oH, 1, H, dGhOff, GHp, oDWhhT, GHp, H, GHp, rows, false);
+  gm.gemm(oOnes, 0, 1, oDGi, GHp, oDB, GHp, 1, GHp, rows, false);
+  if (gru) gm.gemm(oOnes, 0, 1, oDGh, GHp, oDB + GHp, GHp, 1, GHp, rows, false);
+  const dWIh = new Float32Array(GH * I);
+  for (let p = 0; p < I; p++) for (let j = 0; j < GH; j++) dWIh[j * I + p] = f[oDWihT + p * GHp + j];
+  const dWHh = new Float32Array(GH * H);
+  for (let p = 0; p < H; p++) for (let j = 0; j < GH; j++) dWHh[j * H + p] = f[oDWhhT + p * GHp + j];
+  const dBIh = f.slice(oDB, oDB + GH);
+  const dBHh = gru ? f.slice(oDB + GHp, oDB + GHp + GH) : dBIh.slice();
+
+  let dxs: Tensor[] | null = null;
+  if (inputGrads) {
+    packRows(tape.wIh, GH, I, f, oWih, Ip);
+    gm.gemm(oDGi, GHp, 1, oWih, Ip, oDx, Ip, rows, Ip, GH, false);
+    const dx = new Float32Array(T * B * I); // zero after the last step with a gradient
+    if (Ip === I) dx.set(f.subarray(oDx, oDx + rows * I));
+    else for (let r = 0; r < rows; r++) dx.set(f.subarray(oDx + r * Ip, oDx + r * Ip + I), r * I);
+    dxs = views(backend, dx, [B, I], T, 'float32');
+  }
+
+  const make = (data: Float32Array, shape: number[]) => new Tensor(shape, 'float32', data, backend);
+  let totalsData = dhTotal;
+  if (simd) {
+    f.fill(0, oDhTot + rows * H, oDhTot + T * BH); // the steps after the last gradient
+    totalsData = f.slice(oDhTot, oDhTot + T * BH);
+  }
+  const totals = views(backend, totalsData, [B, H], T, 'float32');
+  return {
+    dxs,
+    dh0: make(dh0, [B, H]),
+    dc0: lstm ? make(last >= 0 ? f.slice(oDc, oDc + BH) : new Float32Array(BH), [B, H]) : null,
+    dWIh: make(dWIh, [GH, I]),
+    dWHh: make(dWHh, [GH, H]),
+    dBIh: make(dBIh, [GH]),
+    dBHh: make(dBHh, [GH]),
+    dhs: totals.map((t, i) => (i <= last ? t : null)),
+  };
+}
