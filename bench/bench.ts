@@ -22,14 +22,8 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { backward, zeroGrad } from '../src/autograd/index.ts';
 import { wasmStatus } from '../src/backends/cpu/wasm.ts';
-import { hiddenGradNormsOnDevice } from '../src/diagnostics/hiddenGradNorms.ts';
-import { RecurrentNet } from '../src/nn/recurrentNet.ts';
-import { mseLoss } from '../src/ops/index.ts';
-import { tensor } from '../src/tensor/create.ts';
-import { Rng } from '../src/tensor/rng.ts';
-import { createOptimizer } from '../src/train/optimizers.ts';
+import { gradlabStep } from './gradlabStep.ts';
 import {
   CELLS, FLOP_FORMULA, SHAPES, flopsPerStep, formatTable, gflops, median, summarizeRow,
   type BenchCell, type BenchReport, type BenchRow, type BenchShape, type Timing, type WorkersResult,
@@ -78,19 +72,7 @@ function gradlabRunner(): Runner {
   return {
     label: 'gradlab',
     async setup(s, cell) {
-      const rng = Rng.seeded(1);
-      const net = RecurrentNet.create({ cell, inputSize: s.I, hiddenSize: s.H, numLayers: 1, outputSize: 1 }, rng, { dtype: 'float32' });
-      const params = [...net.params.values()];
-      const opt = createOptimizer(params, { name: 'adam', lr: 1e-3 });
-      const x = tensor(Float64Array.from({ length: s.B * s.T * s.I }, () => rng.uniform() * 2 - 1), [s.B, s.T, s.I], { dtype: 'float32' });
-      const y = tensor(Float64Array.from({ length: s.B }, () => rng.uniform()), [s.B, 1], { dtype: 'float32' });
-      step = () => {
-        zeroGrad(params);
-        const { output, hidden } = net.forward(x);
-        backward(mseLoss(output, y));
-        hiddenGradNormsOnDevice(hidden); // the probe's work (on the CPU the norms are computed here)
-        opt.step(1e-3);
-      };
+      step = gradlabStep(s, cell);
     },
     async steps(n) {
       const ms: number[] = [];
