@@ -18,10 +18,6 @@ export class ScalarReads {
     return this.tensors.length - 1;
   }
 
-  get size(): number {
-    return this.tensors.length;
-  }
-
   /** Every queued value, in float64, in the order they were added. */
   async read(): Promise<Float64Array> {
     if (this.tensors.length === 0) return new Float64Array(0);
@@ -31,4 +27,11 @@ export class ScalarReads {
     const flat = this.tensors.map((t) => k.reshape(t.dtype === dtype ? t : k.cast(t, dtype), [1]));
     return k.readAsync(flat.length === 1 ? flat[0] : k.concat(flat, 0));
   }
+}
+
+/** The values of some one-element tensors, with one read-back. */
+export function readScalars(tensors: Iterable<Tensor>): Promise<Float64Array> {
+  const reads = new ScalarReads();
+  for (const t of tensors) reads.add(t);
+  return reads.read();
 }

@@ -18,11 +18,12 @@ export function sigmaMax(w: Tensor, rounds = 200): Tensor {
   const cols = w.shape[1];
   let v = k.full([cols, 1], w.dtype, 1 / Math.sqrt(cols));
   let estimate = k.full([], w.dtype, 0);
+  const tiny = k.full([1, 1], w.dtype, TINY);
   for (let it = 0; it < rounds; it++) {
     const next = k.matmul(w, k.matmul(w, v, false, false), true, false); // WᵀW v
     const norm = k.cast(k.norm(next), w.dtype); // -> σ² for unit v
     estimate = k.unary('sqrt', norm);
-    v = k.binary('div', next, k.binary('add', k.reshape(norm, [1, 1]), k.full([1, 1], w.dtype, TINY)));
+    v = k.binary('div', next, k.binary('add', k.reshape(norm, [1, 1]), tiny));
   }
   return estimate;
 }

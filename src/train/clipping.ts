@@ -1,5 +1,5 @@
 import { gradNormOnDevice } from '../diagnostics/hiddenGradNorms.ts';
-import { ScalarReads } from '../diagnostics/scalarReads.ts';
+import { readScalars } from '../diagnostics/scalarReads.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 
 export interface ClipResult {
@@ -13,12 +13,8 @@ export interface ClipResult {
 /** Global L2 norm over every parameter's gradient, as torch.nn.utils.clip_grad_norm_ forms it:
  * the norm of the per-parameter norms (float64 on the CPU; one read-back). */
 export async function globalGradNorm(params: readonly Tensor[]): Promise<number> {
-  const reads = new ScalarReads();
-  for (const p of params) {
-    const n = gradNormOnDevice(p);
-    if (n) reads.add(n);
-  }
-  return normOfNorms(await reads.read());
+  const norms = params.map(gradNormOnDevice).filter((n): n is Tensor => n !== null);
+  return normOfNorms(await readScalars(norms));
 }
 
 /** sqrt(Σ n²) in float64: the global norm from per-parameter norms. */
@@ -50,7 +46,6 @@ export async function clipGradNorm(params: readonly Tensor[], maxNorm: number): 
 /** torch.nn.utils.clip_grad_value_: clamp every gradient element to [-clipValue, clipValue].
  * Returns how many elements were clamped. */
 export async function clipGradValue(params: readonly Tensor[], clipValue: number): Promise<number> {
-  const reads = new ScalarReads();
-  for (const p of params) if (p.grad) reads.add(p.backend.clampInPlace(p.grad, clipValue));
-  return (await reads.read()).reduce((s, x) => s + x, 0);
+  const counts = params.flatMap((p) => (p.grad ? [p.backend.clampInPlace(p.grad, clipValue)] : []));
+  return (await readScalars(counts)).reduce((s, x) => s + x, 0);
 }

@@ -1,7 +1,7 @@
 import { backward, noGrad, zeroGrad } from '../autograd/index.ts';
 import { gradNormOnDevice, hiddenGradNormsOnDevice } from '../diagnostics/hiddenGradNorms.ts';
 import { gradientReach } from '../diagnostics/gradientReach.ts';
-import { ScalarReads } from '../diagnostics/scalarReads.ts';
+import { readScalars, ScalarReads } from '../diagnostics/scalarReads.ts';
 import { sigmaMax } from '../diagnostics/sigmaMax.ts';
 import type { LogEntry, Num, RunSummary } from '../experiment/results.ts';
 import type { RecurrentNet } from '../nn/recurrentNet.ts';
@@ -140,9 +140,7 @@ export async function readAccumulated(acc: AccumulatedGradients): Promise<{ loss
 }
 
 async function readSigmas(sigmas: readonly Tensor[]): Promise<Num[]> {
-  const reads = new ScalarReads();
-  sigmas.forEach((t) => reads.add(t));
-  return [...(await reads.read())].map(finite);
+  return [...(await readScalars(sigmas))].map(finite);
 }
 
 /** Copies of the parameters (for the update-to-weight ratio). `cast` to the same dtype copies. */

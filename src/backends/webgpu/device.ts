@@ -37,15 +37,13 @@ export interface AcquiredDevice {
   readonly collectGarbage: (() => void) | null;
 }
 
-/** Node's gc(), obtained at run time (the --expose-gc flag set programmatically); null in a browser. */
-async function nodeGarbageCollector(): Promise<(() => void) | null> {
-  if (typeof process === 'undefined' || !process.versions?.node) return null;
-  const v8 = 'node:v8';
-  const vm = 'node:vm';
-  const { setFlagsFromString } = (await import(/* @vite-ignore */ v8)) as typeof import('node:v8');
-  const { runInNewContext } = (await import(/* @vite-ignore */ vm)) as typeof import('node:vm');
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
+/** Node's gc(), obtained at run time (the --expose-gc flag set programmatically); null in a
+ * browser. Node's modules come from process.getBuiltinModule, as in the CPU backend's wasm
+ * loader, so that browser bundles never see them. */
+function nodeGarbageCollector(): (() => void) | null {
+  if (typeof process === 'undefined' || typeof process.getBuiltinModule !== 'function') return null;
+  process.getBuiltinModule('node:v8').setFlagsFromString('--expose-gc');
+  return process.getBuiltinModule('node:vm').runInNewContext('gc') as () => void;
 }
 
 /** Request a high-performance adapter and a device with the adapter's storage-buffer limits. */
@@ -62,6 +60,6 @@ export async function acquireDevice(): Promise<AcquiredDevice> {
       maxBufferSize: adapter.limits.maxBufferSize,
     },
   });
-  const collectGarbage = nav?.gpu ? null : await nodeGarbageCollector();
+  const collectGarbage = nav?.gpu ? null : nodeGarbageCollector();
   return { device, description, collectGarbage };
 }

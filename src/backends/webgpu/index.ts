@@ -382,6 +382,8 @@ export class WebGpuBackend implements Backend {
       dh: this.matmul(dGh, w.wHh, false, false),
       dWIh: this.matmul(dGi, x, true, false),
       dWHh: this.matmul(dGh, h, true, false),
+      // Two sums even when dGi is dGh: the two bias gradients become two parameters' .grad, which
+      // autograd adds into in place, so they must not share storage.
       dBIh: this.sumAlong(dGi, 0, false),
       dBHh: this.sumAlong(dGh, 0, false),
     };

@@ -69,7 +69,7 @@ export function sequenceBackward(k: WebGpuBackend, tapeIn: SequenceTape, dhs: re
   while (last >= 0 && !dhs[last]) last--;
 
   const totals: (Tensor | null)[] = new Array<Tensor | null>(T).fill(null);
-  const dxs: Tensor[] | null = inputGrads ? xs.map((x) => k.full(x.shape, 'float32', 0)) : null;
+  const dxSteps: Tensor[] = [];
   let carry: Tensor | null = null;
   let dcCarry: Tensor | null = null;
   let sum: Omit<CellGrads, 'dx' | 'dh'> | null = null;
@@ -89,7 +89,7 @@ export function sequenceBackward(k: WebGpuBackend, tapeIn: SequenceTape, dhs: re
       g = k.rnnCellBackward(cell === 'rnn_relu' ? 'relu' : 'tanh', xs[t], hs[t], hs[t + 1], total, w);
     }
     carry = g.dh;
-    if (dxs) dxs[t] = g.dx;
+    if (inputGrads) dxSteps[t] = g.dx;
     if (!sum) {
       sum = { dWIh: g.dWIh, dWHh: g.dWHh, dBIh: g.dBIh, dBHh: g.dBHh };
     } else {
@@ -101,7 +101,8 @@ export function sequenceBackward(k: WebGpuBackend, tapeIn: SequenceTape, dhs: re
   }
   const zeros = (t: Tensor): Tensor => k.full(t.shape, 'float32', 0);
   return {
-    dxs,
+    // Steps after `last` got no gradient: their dx is zero.
+    dxs: inputGrads ? xs.map((x, t) => dxSteps[t] ?? zeros(x)) : null,
     dh0: carry ?? zeros(hs[0]),
     dc0: cell === 'lstm' ? (dcCarry ?? zeros(hs[0])) : null,
     dWIh: sum?.dWIh ?? zeros(w.wIh),
