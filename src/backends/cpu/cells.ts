@@ -178,6 +178,31 @@ export function gruForward(
   return { h: hOut, gates, hn };
 }
 
+const asIs = (v: number): number => v;
+
+/**
+ * GRU backward for one unit j (gate order r, z, n; n = tanh(gi_n + r (W_hn h + b_hn)),
+ * h' = (1 - z) n + z h): dL/d(pre-activation) of r, z and n, written into the input-side row
+ * gi[giRow + gate*H + j] and the hidden-side row gh[ghRow + gate*H + j], whose n entry carries
+ * the factor r. `store` maps each value before it is written (the float32 wasm path flushes
+ * subnormals). The direct path z dh to h_{t-1} is the caller's. One copy of these equations for
+ * the fused step, the float64 sequence kernel and the float32 wasm one.
+ */
+export function gruUnitGrads(
+  gi: TypedArray, giRow: number, gh: TypedArray, ghRow: number, H: number, j: number,
+  dh: number, r: number, z: number, n: number, hPrev: number, hn: number, store: (v: number) => number = asIs,
+): void {
+  const dPreN = dh * (1 - z) * (1 + n) * (1 - n);
+  const dPreZ = dh * (hPrev - n) * z * (1 - z);
+  const dPreR = dPreN * hn * r * (1 - r);
+  gi[giRow + j] = store(dPreR);
+  gh[ghRow + j] = store(dPreR);
+  gi[giRow + H + j] = store(dPreZ);
+  gh[ghRow + H + j] = store(dPreZ);
+  gi[giRow + 2 * H + j] = store(dPreN);
+  gh[ghRow + 2 * H + j] = store(dPreN * r);
+}
+
 export function gruBackward(
   x: TypedArray, h: TypedArray, gates: TypedArray, hn: TypedArray, dhNext: TypedArray, w: RawWeights, d: Dims, dtype: DType,
 ): RawCellGrads {
@@ -194,15 +219,7 @@ export function gruBackward(
       const z = gates[g0 + H + j];
       const n = gates[g0 + 2 * H + j];
       const dhv = dhNext[k];
-      const dPreN = dhv * (1 - z) * (1 + n) * (1 - n);
-      const dPreZ = dhv * (h[k] - n) * z * (1 - z);
-      const dPreR = dPreN * hn[k] * r * (1 - r);
-      dGi[g0 + j] = dPreR;
-      dGh[g0 + j] = dPreR;
-      dGi[g0 + H + j] = dPreZ;
-      dGh[g0 + H + j] = dPreZ;
-      dGi[g0 + 2 * H + j] = dPreN;
-      dGh[g0 + 2 * H + j] = dPreN * r;
+      gruUnitGrads(dGi, g0, dGh, g0, H, j, dhv, r, z, n, h[k], hn[k]);
       direct[k] = dhv * z;
     }
   }

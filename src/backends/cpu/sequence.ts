@@ -3,6 +3,7 @@ import { formatShape } from '../../tensor/shape.ts';
 import { Tensor } from '../../tensor/tensor.ts';
 import type { Backend, CellWeights, SequenceCell, SequenceGrads, SequenceTape } from '../backend.ts';
 import { sigmoid } from '../pointwise.ts';
+import { gruUnitGrads } from './cells.ts';
 
 /**
  * Whole-sequence recurrent kernels: one forward over all T steps of a layer, one backward
@@ -396,16 +397,7 @@ export function sequenceBackward(tapeIn: SequenceTape, dhs: readonly (Tensor | n
           const r = gates[g0 + j];
           const z = gates[g0 + H + j];
           const n = gates[g0 + 2 * H + j];
-          const dhv = dh[k];
-          const dPreN = dhv * (1 - z) * (1 + n) * (1 - n);
-          const dPreZ = dhv * (h[kPrev + k] - n) * z * (1 - z);
-          const dPreR = dPreN * aux[kPrev + k] * r * (1 - r);
-          dGi[g0 + j] = dPreR;
-          dGh[g0 + j] = dPreR;
-          dGi[g0 + H + j] = dPreZ;
-          dGh[g0 + H + j] = dPreZ;
-          dGi[g0 + 2 * H + j] = dPreN;
-          dGh[g0 + 2 * H + j] = dPreN * r;
+          gruUnitGrads(dGi, g0, dGh, g0, H, j, dh[k], r, z, n, h[kPrev + k], aux[kPrev + k]);
         }
       }
     }

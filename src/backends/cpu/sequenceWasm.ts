@@ -2,6 +2,7 @@ import { Tensor } from '../../tensor/tensor.ts';
 import type { Backend, CellWeights, SequenceCell, SequenceGrads, SequenceTape } from '../backend.ts';
 import { sigmoid } from '../pointwise.ts';
 import { checkSequenceArgs, checkShape, views } from './sequence.ts';
+import { gruUnitGrads } from './cells.ts';
 import { layout, pad4, type WasmGemm } from './wasm.ts';
 
 /**
@@ -277,15 +278,7 @@ export function sequenceBackwardWasm(
           const z = gates[g0 + H + j];
           const n = gates[g0 + 2 * H + j];
           const dhv = dh[k];
-          const dPreN = dhv * (1 - z) * (1 + n) * (1 - n);
-          const dPreZ = dhv * (h[kPrev + k] - n) * z * (1 - z);
-          const dPreR = dPreN * aux[kPrev + k] * r * (1 - r);
-          f[di + j] = ftz(dPreR);
-          f[dg + j] = ftz(dPreR);
-          f[di + H + j] = ftz(dPreZ);
-          f[dg + H + j] = ftz(dPreZ);
-          f[di + 2 * H + j] = ftz(dPreN);
-          f[dg + 2 * H + j] = ftz(dPreN * r);
+          gruUnitGrads(f, di, f, dg, H, j, dhv, r, z, n, h[kPrev + k], aux[kPrev + k], ftz);
           carry[k] = dhv * z;
         }
       }
