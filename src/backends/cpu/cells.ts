@@ -112,6 +112,28 @@ export function lstmForward(
   return { h: hOut, c: cOut, gates };
 }
 
+
+/**
+ * LSTM backward for one unit j (gate order i, f, g, o; c' = f c + i g, h' = o tanh(c')): from the
+ * activated gates in row `row` of `gates`, tanh(c'), c and the gradients reaching h' (dh) and c'
+ * (dcIn), writes dL/d(pre-activation) of the four gates into the same row of `dPre` and returns
+ * dL/dc. One copy of these equations for the fused step and the float64 sequence kernel.
+ */
+export function lstmUnitGrads(
+  dPre: TypedArray, gates: TypedArray, row: number, H: number, j: number, dh: number, dcIn: number, tc: number, c: number,
+): number {
+  const ig = gates[row + j];
+  const fg = gates[row + H + j];
+  const gg = gates[row + 2 * H + j];
+  const og = gates[row + 3 * H + j];
+  const dct = dcIn + dh * og * (1 + tc) * (1 - tc);
+  dPre[row + j] = dct * gg * ig * (1 - ig);
+  dPre[row + H + j] = dct * c * fg * (1 - fg);
+  dPre[row + 2 * H + j] = dct * ig * (1 + gg) * (1 - gg);
+  dPre[row + 3 * H + j] = dh * tc * og * (1 - og);
+  return dct * fg;
+}
+
 export function lstmBackward(
   x: TypedArray, h: TypedArray, c: TypedArray, cNext: TypedArray, gates: TypedArray,
   dhNext: TypedArray | null, dcNext: TypedArray | null, w: RawWeights, d: Dims, dtype: DType,
@@ -123,18 +145,7 @@ export function lstmBackward(
     const g0 = b * 4 * H;
     for (let j = 0; j < H; j++) {
       const k = b * H + j;
-      const ig = gates[g0 + j];
-      const fg = gates[g0 + H + j];
-      const gg = gates[g0 + 2 * H + j];
-      const og = gates[g0 + 3 * H + j];
-      const tc = Math.tanh(cNext[k]);
-      const dhv = dhNext ? dhNext[k] : 0;
-      const dct = (dcNext ? dcNext[k] : 0) + dhv * og * (1 + tc) * (1 - tc);
-      dPre[g0 + j] = dct * gg * ig * (1 - ig);
-      dPre[g0 + H + j] = dct * c[k] * fg * (1 - fg);
-      dPre[g0 + 2 * H + j] = dct * ig * (1 + gg) * (1 - gg);
-      dPre[g0 + 3 * H + j] = dhv * tc * og * (1 - og);
-      dc[k] = dct * fg;
+      dc[k] = lstmUnitGrads(dPre, gates, g0, H, j, dhNext ? dhNext[k] : 0, dcNext ? dcNext[k] : 0, Math.tanh(cNext[k]), c[k]);
     }
   }
   return { ...affineBackward(x, h, w, d, 4 * H, dPre, dPre, dtype), dc };

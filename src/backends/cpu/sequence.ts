@@ -3,7 +3,7 @@ import { formatShape } from '../../tensor/shape.ts';
 import { Tensor } from '../../tensor/tensor.ts';
 import type { Backend, CellWeights, SequenceCell, SequenceGrads, SequenceTape } from '../backend.ts';
 import { sigmoid } from '../pointwise.ts';
-import { gruUnitGrads } from './cells.ts';
+import { gruUnitGrads, lstmUnitGrads } from './cells.ts';
 
 /**
  * Whole-sequence recurrent kernels: one forward over all T steps of a layer, one backward
@@ -375,18 +375,7 @@ export function sequenceBackward(tapeIn: SequenceTape, dhs: readonly (Tensor | n
         const g0 = (t * B + b) * GH;
         for (let j = 0; j < H; j++) {
           const k = b * H + j;
-          const ig = gates[g0 + j];
-          const fg = gates[g0 + H + j];
-          const gg = gates[g0 + 2 * H + j];
-          const og = gates[g0 + 3 * H + j];
-          const tc = tanhC[kPrev + k];
-          const dhv = dh[k];
-          const dct = dc[k] + dhv * og * (1 + tc) * (1 - tc);
-          dGi[g0 + j] = dct * gg * ig * (1 - ig);
-          dGi[g0 + H + j] = dct * aux[kPrev + k] * fg * (1 - fg);
-          dGi[g0 + 2 * H + j] = dct * ig * (1 + gg) * (1 - gg);
-          dGi[g0 + 3 * H + j] = dhv * tc * og * (1 - og);
-          dc[k] = dct * fg;
+          dc[k] = lstmUnitGrads(dGi, gates, g0, H, j, dh[k], dc[k], tanhC[kPrev + k], aux[kPrev + k]);
         }
       }
     } else {
