@@ -271,7 +271,7 @@ class CpuBackend implements Backend {
   }
 
   sequenceBackward(tape: SequenceTape, dhs: readonly (Tensor | null)[], inputGrads: boolean): SequenceGrads {
-    if (isWasmTape(tape)) return sequenceBackwardWasm(wasmGemm!, tape, dhs, inputGrads);
+    if (wasmGemm && isWasmTape(tape)) return sequenceBackwardWasm(wasmGemm, tape, dhs, inputGrads);
     return sequence.sequenceBackward(tape, dhs, inputGrads);
   }
 }
