@@ -12,6 +12,8 @@ import { toJson, writeFileAtomic } from '../io/atomicWrite.ts';
 import { createProgress } from './progress.ts';
 import { UsageError } from './usageError.ts';
 import { finishReport } from './reportHook.ts';
+import type { CommandOutcome } from './program.ts';
+import { validateExperiment } from '../experiment/validate.ts';
 
 export const REPORTS_DIR = resolve('reports');
 
@@ -21,6 +23,8 @@ interface ExperimentCliOptions {
   backend: string;
   out?: string;
   quick?: boolean;
+  dryRun?: boolean;
+  force?: boolean;
   workers: string;
 }
 
@@ -61,7 +65,7 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-export function registerExperiment(program: Command): void {
+export function registerExperiment(program: Command, outcome: CommandOutcome): void {
   program
     .command('experiment <name>')
     .description('train every variant x seed of an experiment; write reports/<name>/results.json and index.html')
@@ -70,6 +74,8 @@ export function registerExperiment(program: Command): void {
     .option('--backend <backend>', BACKEND_HELP, 'cpu')
     .option('--out <dir>', 'output folder inside reports/ (default reports/<name>)')
     .option('--quick', 'the small smoke-test size (seconds)')
+    .option('--dry-run', 'validate everything and print the plan; train nothing, write nothing')
+    .option('--force', 'go past soft limits (the size estimate)')
     .option('--workers <n>', 'runs trained side by side in worker threads; results are identical for any n (default: one per CPU core)', String(availableParallelism()))
     .action(async (nameOrPath: string, opts: ExperimentCliOptions, cmd: Command) => {
       if (opts.backend !== 'cpu' && opts.backend !== 'webgpu') throw new UsageError(`--backend must be cpu or webgpu, got "${opts.backend}"`);
@@ -87,15 +93,12 @@ export function registerExperiment(program: Command): void {
         ...(opts.steps !== undefined ? { steps: parseSteps(opts.steps) } : {}),
         ...(opts.seeds !== undefined ? { seeds: parseSeeds(opts.seeds) } : {}),
       };
-      let exp;
-      try {
-        exp = resolveExperiment(await loadExperiment(nameOrPath), overrides);
-        prepareTasks(exp); // task settings are checked here, before anything runs or is written
-      } catch (e) {
-        if (e instanceof ExperimentError) throw new UsageError(e.message);
-        throw e;
-      }
+      const { exp } = validateExperiment(await loadExperiment(nameOrPath), { ...overrides, force: opts.force ?? false });
       const dir = outputDir(exp.name, opts.out);
+      if (opts.dryRun) {
+        process.stdout.write(`${exp.name}: ${exp.variants.length} variant(s) x ${exp.seeds.length} seed(s), ${exp.steps} steps each; would write ${dir}\n`);
+        return;
+      }
       const { backend, device } = await backendFromOption(opts.backend);
       const startedAt = new Date();
       const progress = createProgress();
@@ -120,7 +123,7 @@ export function registerExperiment(program: Command): void {
       const reportPath = finishReport(dir, results);
       process.stderr.write(`wrote ${relative(process.cwd(), resultsPath)} and ${relative(process.cwd(), reportPath)}\n`);
       printSummary(results);
-      if (results.runs.some((r) => r.status === 'failed')) process.exitCode = 1;
+      if (results.runs.some((r) => r.status === 'failed')) outcome.exitCode = 1;
     });
 }
 

@@ -1,0 +1,48 @@
+import { Command, CommanderError } from 'commander';
+import { ExperimentError } from '../experiment/resolve.ts';
+import { registerExperiment } from './experiment.ts';
+import { registerGrad } from './grad.ts';
+import { registerList } from './list.ts';
+import { registerReport } from './report.ts';
+import { UsageError } from './usageError.ts';
+
+/** What a command reports back to main(): the exit code it decided on. */
+export interface CommandOutcome {
+  exitCode: number;
+}
+
+/**
+ * gradlab's command line; returns the exit code: 0 ok (a diverged run is a result), 1 a run
+ * failed or was interrupted, 2 bad usage or bad input (one line on stderr, nothing written),
+ * 130/143 when SIGINT/SIGTERM stopped an experiment after its partial results were written.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const outcome: CommandOutcome = { exitCode: 0 };
+  const program = new Command('gradlab')
+    .description('vanishing and exploding gradients in recurrent networks, measured')
+    .exitOverride()
+    .showSuggestionAfterError();
+  registerExperiment(program, outcome);
+  registerList(program);
+  registerReport(program);
+  registerGrad(program);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return outcome.exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander has already printed its one-line message (or the help text).
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof UsageError || e instanceof ExperimentError) {
+      process.stderr.write(`gradlab: ${oneLine(e.message)}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+/** A message as one line: a user's file or error text may hold newlines. */
+export function oneLine(message: string): string {
+  return message.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
