@@ -1,21 +1,29 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, relative, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { BACKEND_HELP, backendFromOption } from './backendOption.ts';
+import { wasmGemm, wasmStatus } from '../backends/cpu/wasm.ts';
+import type { Backend } from '../backends/backend.ts';
+import { assembleResults } from '../experiment/assemble.ts';
+import type { ResolvedExperiment } from '../experiment/config.ts';
+import {
+  checkOutputFolder, configHash, MANIFEST_SCHEMA, plannedRuns, startOutputFolder, unfinishedRuns, writeManifest,
+  type Manifest,
+} from '../experiment/outputFolder.ts';
+import { activeFailpoints, failpointFinalWrite } from '../experiment/failpoint.ts';
 import { loadExperiment } from '../experiment/registry.ts';
-import { ExperimentError, resolveExperiment, type RunOverrides } from '../experiment/resolve.ts';
 import type { Results } from '../experiment/results.ts';
-import { prepareTasks, runExperimentInWorkers } from '../experiment/runner.ts';
-import { toJson, writeFileAtomic } from '../io/atomicWrite.ts';
-import { createProgress } from './progress.ts';
-import { UsageError } from './usageError.ts';
-import { finishReport } from './reportHook.ts';
-import type { CommandOutcome } from './program.ts';
+import { runExperimentInWorkers, type RunStore } from '../experiment/runner.ts';
+import { StopFlag } from '../experiment/stopFlag.ts';
 import { validateExperiment } from '../experiment/validate.ts';
-
-export const REPORTS_DIR = resolve('reports');
+import { toJson, writeFileAtomic } from '../io/atomicWrite.ts';
+import { BACKEND_HELP, backendFromOption } from './backendOption.ts';
+import { gitCommit, packageVersion } from './provenance.ts';
+import type { CommandOutcome } from './program.ts';
+import { createProgress } from './progress.ts';
+import { finishReport } from './reportHook.ts';
+import { shellQuote } from './shellQuote.ts';
+import { shownPath } from './shownPath.ts';
+import { UsageError } from './usageError.ts';
 
 interface ExperimentCliOptions {
   seeds?: string;
@@ -25,62 +33,77 @@ interface ExperimentCliOptions {
   quick?: boolean;
   dryRun?: boolean;
   force?: boolean;
+  resume?: boolean;
+  checkpointEvery?: string;
   workers: string;
 }
 
+const EXIT_HELP = `
+Exit codes:
+  0    every run finished: ok, or diverged (a loss or gradient turned NaN/Inf; that is a result)
+  1    a run failed, or the experiment stopped before every run finished (e.g. a crashed worker)
+  2    bad usage or bad input: one line on stderr, nothing run or written
+  130  stopped by SIGINT (Ctrl-C), 143 by SIGTERM: every run was checkpointed and results.json
+       written with the unfinished runs marked "interrupted"; --resume continues them
+A second SIGINT/SIGTERM exits at once; files already written stay intact.`;
+
 function parseSeeds(text: string): number[] {
-  const seeds = text.split(',').map((s) => Number(s.trim()));
-  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) {
-    throw new UsageError(`--seeds must be a comma-separated list of integers >= 0 (e.g. 0,1,2), got "${text}"`);
+  const items = text.split(',').map((s) => s.trim());
+  const bad = items.find((s) => !/^\d+$/.test(s) || !Number.isSafeInteger(Number(s)));
+  if (bad !== undefined) {
+    throw new UsageError(`--seeds must be a comma-separated list of integers in [0, 2^53) (e.g. 0,1,2), got ${bad === '' ? 'an empty item' : `"${bad}"`} in "${text}"`);
   }
+  const seeds = items.map(Number);
+  const dup = seeds.find((s, i) => seeds.indexOf(s) !== i);
+  if (dup !== undefined) throw new UsageError(`--seeds lists ${dup} twice; give each seed once`);
   return seeds;
 }
 
-function parseSteps(text: string): number {
+function positiveInteger(text: string, option: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--steps must be an integer >= 1, got "${text}"`);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${option} must be an integer >= 1, got "${text}"`);
   return n;
 }
 
-/** --out must stay inside reports/: a report never writes anywhere else. */
-export function outputDir(name: string, out: string | undefined): string {
-  const dir = resolve(out ?? join(REPORTS_DIR, name));
-  const rel = relative(REPORTS_DIR, dir);
-  if (rel === '' || rel.startsWith('..') || rel.split(sep).includes('..') || resolve(REPORTS_DIR, rel) !== dir) {
-    throw new UsageError(`--out must be a folder inside ${REPORTS_DIR}, got "${out}"`);
-  }
-  return dir;
+/** The float32 kernels a backend runs: part of what fixes a run's numbers. */
+function kernelsOf(backend: Backend, device: string | null): string {
+  if (backend.name !== 'cpu') return device ?? backend.name;
+  return wasmGemm ? wasmStatus : 'javascript';
 }
 
-function gitCommit(): string | null {
-  try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
-  } catch {
-    return null;
-  }
+/** Checkpoint a few times per run by default: often enough that a kill loses little, rarely
+ * enough that writing them costs nothing next to training. */
+function defaultCheckpointEvery(exp: ResolvedExperiment): number {
+  const logged = Math.ceil(exp.steps / exp.logEvery) + 1;
+  return Math.max(1, Math.ceil(logged / 4));
 }
 
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+/** The command that continues this experiment: the same arguments with --resume (and the folder
+ * spelled out), without --force. */
+function resumeCommand(argv: readonly string[], dir: string): string {
+  const args = argv.filter((a) => a !== '--force' && a !== '--resume');
+  if (!args.some((a) => a === '--out' || a.startsWith('--out='))) args.push('--out', shownPath(dir));
+  return `gradlab ${[...args, '--resume'].map(shellQuote).join(' ')}`;
 }
 
 export function registerExperiment(program: Command, outcome: CommandOutcome): void {
   program
     .command('experiment <name>')
-    .description('train every variant x seed of an experiment; write reports/<name>/results.json and index.html')
+    .description('train every variant x seed of an experiment; write <out>/results.json and index.html, streaming each run to <out>/runs/')
     .option('--seeds <list>', 'comma-separated seeds, overriding the experiment\'s')
     .option('--steps <n>', 'training steps per run, overriding the experiment\'s')
     .option('--backend <backend>', BACKEND_HELP, 'cpu')
-    .option('--out <dir>', 'output folder inside reports/ (default reports/<name>)')
+    .option('--out <dir>', 'output folder, any path, created if missing (default reports/<name>)')
     .option('--quick', 'the small smoke-test size (seconds)')
+    .option('--resume', 'continue the run in --out: skip finished runs, continue unfinished ones from their checkpoints')
+    .option('--force', 'write into a folder holding other results (replacing gradlab\'s files there), and go past soft size limits')
     .option('--dry-run', 'validate everything and print the plan; train nothing, write nothing')
-    .option('--force', 'go past soft limits (the size estimate)')
+    .option('--checkpoint-every <n>', 'logged steps between checkpoints (default: about four per run)')
     .option('--workers <n>', 'runs trained side by side in worker threads; results are identical for any n (default: one per CPU core)', String(availableParallelism()))
+    .addHelpText('after', EXIT_HELP)
     .action(async (nameOrPath: string, opts: ExperimentCliOptions, cmd: Command) => {
       if (opts.backend !== 'cpu' && opts.backend !== 'webgpu') throw new UsageError(`--backend must be cpu or webgpu, got "${opts.backend}"`);
-      let workers = Number(opts.workers);
-      if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers must be an integer >= 1, got "${opts.workers}"`);
+      let workers = positiveInteger(opts.workers, '--workers');
       if (opts.backend === 'webgpu') {
         // One device, driven from this thread: runs take turns on it.
         if (workers > 1 && cmd.getOptionValueSource('workers') === 'cli') {
@@ -88,43 +111,123 @@ export function registerExperiment(program: Command, outcome: CommandOutcome): v
         }
         workers = 1;
       }
-      const overrides: RunOverrides = {
+      activeFailpoints(); // a malformed GRADLAB_FAILPOINT is bad input, found before anything runs
+      const checkpointEvery = opts.checkpointEvery === undefined ? null : positiveInteger(opts.checkpointEvery, '--checkpoint-every');
+      const { exp, getTask } = validateExperiment(await loadExperiment(nameOrPath), {
         quick: opts.quick ?? false,
-        ...(opts.steps !== undefined ? { steps: parseSteps(opts.steps) } : {}),
+        ...(opts.steps !== undefined ? { steps: positiveInteger(opts.steps, '--steps') } : {}),
         ...(opts.seeds !== undefined ? { seeds: parseSeeds(opts.seeds) } : {}),
+        force: opts.force ?? false,
+      });
+      const dir = resolve(opts.out ?? join('reports', exp.name));
+      const { backend, device } = await backendFromOption(opts.backend);
+      const { argv } = outcome;
+      const planned: Manifest = {
+        schema: MANIFEST_SCHEMA,
+        experiment: exp.name,
+        gradlab: packageVersion(),
+        numerics: { backend: backend.name, kernels: kernelsOf(backend, device) },
+        configHash: configHash(exp),
+        config: exp,
+        baselines: [...getTask(exp.task).baselines],
+        runs: plannedRuns(exp),
+        startedAt: new Date().toISOString(),
+        command: `gradlab ${argv.filter((a) => a !== '--force').map(shellQuote).join(' ')}`,
+        priorDurationMs: 0,
       };
-      const { exp } = validateExperiment(await loadExperiment(nameOrPath), { ...overrides, force: opts.force ?? false });
-      const dir = outputDir(exp.name, opts.out);
+      const manifest = checkOutputFolder(dir, planned, { resume: opts.resume ?? false, force: opts.force ?? false });
       if (opts.dryRun) {
-        process.stdout.write(`${exp.name}: ${exp.variants.length} variant(s) x ${exp.seeds.length} seed(s), ${exp.steps} steps each; would write ${dir}\n`);
+        const left = opts.resume ? unfinishedRuns(dir, manifest).length : manifest.runs.length;
+        process.stdout.write(`${exp.name}: ${exp.variants.length} variant(s) x ${exp.seeds.length} seed(s), ${exp.steps} steps each; ${left} run(s) to train; would write ${dir}\n`);
         return;
       }
-      const { backend, device } = await backendFromOption(opts.backend);
-      const startedAt = new Date();
-      const progress = createProgress();
-      const partial = await runExperimentInWorkers(exp, { backend, workers, progress });
-      progress.close();
-      const results: Results = {
-        ...partial,
-        env: {
-          gradlab: packageVersion(),
-          node: process.version,
-          backend: backend.name,
-          ...(device ? { device } : {}),
-          platform: `${process.platform}-${process.arch}`,
-          gitCommit: gitCommit(),
-          startedAt: startedAt.toISOString(),
-          durationMs: Date.now() - startedAt.getTime(),
-          command: `gradlab experiment ${process.argv.slice(3).join(' ')}`.trim(),
-        },
-      };
-      const resultsPath = join(dir, 'results.json');
-      writeFileAtomic(resultsPath, `${toJson(results)}\n`);
-      const reportPath = finishReport(dir, results);
-      process.stderr.write(`wrote ${relative(process.cwd(), resultsPath)} and ${relative(process.cwd(), reportPath)}\n`);
-      printSummary(results);
-      if (results.runs.some((r) => r.status === 'failed')) outcome.exitCode = 1;
+      startOutputFolder(dir, manifest, opts.resume ?? false);
+      outcome.exitCode = await runAndWrite(exp, manifest, dir, {
+        backend, device, workers, resume: opts.resume ?? false, argv,
+        checkpointEveryLogged: checkpointEvery ?? defaultCheckpointEvery(exp),
+      });
     });
+}
+
+interface RunChoice {
+  backend: Backend;
+  device: string | null;
+  workers: number;
+  resume: boolean;
+  checkpointEveryLogged: number;
+  argv: readonly string[];
+}
+
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * Train, then assemble results.json and the report from the run files — also when a signal or
+ * a crash stops the experiment early, so nothing finished is lost. Returns the exit code.
+ */
+async function runAndWrite(exp: ResolvedExperiment, manifest: Manifest, dir: string, choice: RunChoice): Promise<number> {
+  const attemptStarted = Date.now();
+  const stop = new StopFlag();
+  let signal: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (signal) {
+      process.stderr.write(`gradlab: ${sig} again: exiting now; the files written so far are intact\n`);
+      process.exit(SIGNAL_EXIT[sig] ?? 1);
+    }
+    signal = sig;
+    stop.raise();
+    process.stderr.write(`gradlab: ${sig}: stopping every run at its next step and saving a checkpoint (${sig} again exits at once)\n`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const store: RunStore = { dir, checkpointEveryLogged: choice.checkpointEveryLogged, resume: choice.resume };
+  if (choice.resume) {
+    const left = unfinishedRuns(dir, manifest).length;
+    process.stderr.write(`resuming ${shownPath(dir)}: ${manifest.runs.length - left} of ${manifest.runs.length} runs finished earlier\n`);
+  }
+  const progress = createProgress();
+  let crash: Error | null = null;
+  try {
+    await runExperimentInWorkers(exp, { backend: choice.backend, workers: choice.workers, progress, store, stop });
+  } catch (e) {
+    crash = e as Error;
+  } finally {
+    progress.close();
+  }
+  const durationMs = manifest.priorDurationMs + Date.now() - attemptStarted;
+  const results: Results = assembleResults(dir, manifest, {
+    gradlab: manifest.gradlab,
+    node: process.version,
+    backend: choice.backend.name,
+    ...(choice.device ? { device: choice.device } : {}),
+    platform: `${process.platform}-${process.arch}`,
+    gitCommit: gitCommit(),
+    startedAt: manifest.startedAt,
+    durationMs,
+    command: manifest.command,
+  });
+  writeFileAtomic(join(dir, 'results.json'), `${toJson(results)}\n`, { beforeRename: failpointFinalWrite });
+  writeManifest(dir, { ...manifest, priorDurationMs: durationMs });
+  const reportPath = finishReport(dir, results);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  process.stderr.write(`wrote ${shownPath(join(dir, 'results.json'))} and ${shownPath(reportPath)}\n`);
+  printSummary(results);
+  const unfinished = results.runs.filter((r) => r.status === 'interrupted').length;
+  const finished = results.runs.length - unfinished;
+  const resumeLine = `${finished} of ${results.runs.length} runs finished; resume with: ${resumeCommand(choice.argv, dir)}`;
+  if (crash) {
+    process.stderr.write(`gradlab: the experiment stopped: ${crash.message.split('\n')[0]}; ${resumeLine}\n`);
+    return 1;
+  }
+  if (signal) {
+    process.stderr.write(`gradlab: interrupted by ${signal}; ${resumeLine}\n`);
+    return SIGNAL_EXIT[signal] ?? 1;
+  }
+  if (unfinished > 0) {
+    process.stderr.write(`gradlab: ${resumeLine}\n`);
+    return 1;
+  }
+  return results.runs.some((r) => r.status === 'failed') ? 1 : 0;
 }
 
 /** The final metrics per variant on stdout: mean over seeds of each metric. */
@@ -139,7 +242,10 @@ function printSummary(results: Results): void {
       const mean = vals.reduce((s, v) => s + v, 0) / Math.max(vals.length, 1);
       return `${k} ${vals.length ? mean.toPrecision(4) : 'n/a'}`;
     });
-    const bad = runs.length - ok.length;
-    process.stdout.write(`${variant}: ${parts.join(', ')}${bad ? ` (${bad} of ${runs.length} runs diverged or failed)` : ''}\n`);
+    const counts = (['diverged', 'failed', 'interrupted'] as const)
+      .map((s) => [s, runs.filter((r) => r.status === s).length] as const)
+      .filter(([, n]) => n > 0)
+      .map(([s, n]) => `${n} ${s}`);
+    process.stdout.write(`${variant}: ${parts.join(', ') || 'no finished run'}${counts.length ? ` (of ${runs.length} runs: ${counts.join(', ')})` : ''}\n`);
   }
 }

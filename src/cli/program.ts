@@ -9,6 +9,8 @@ import { UsageError } from './usageError.ts';
 /** What a command reports back to main(): the exit code it decided on. */
 export interface CommandOutcome {
   exitCode: number;
+  /** The arguments main() was given (for the reproduce and resume lines). */
+  argv: readonly string[];
 }
 
 /**
@@ -17,7 +19,7 @@ export interface CommandOutcome {
  * 130/143 when SIGINT/SIGTERM stopped an experiment after its partial results were written.
  */
 export async function main(argv: string[]): Promise<number> {
-  const outcome: CommandOutcome = { exitCode: 0 };
+  const outcome: CommandOutcome = { exitCode: 0, argv };
   const program = new Command('gradlab')
     .description('vanishing and exploding gradients in recurrent networks, measured')
     .exitOverride()

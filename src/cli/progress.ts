@@ -5,13 +5,15 @@ import type { RunResult } from '../experiment/results.ts';
 function outcome(r: RunResult): string {
   if (r.status === 'failed') return `FAILED: ${r.error}`;
   if (r.status === 'diverged') return `diverged at step ${r.divergedAtStep}`;
+  if (r.status === 'interrupted') return `interrupted after ${r.stepsRun} steps (checkpointed)`;
   const shown = Object.entries(r.metrics).slice(0, 4).map(([k, v]) => `${k} ${v === null ? 'null' : Number(v).toPrecision(4)}`);
   return `ok (${(r.durationMs / 1000).toFixed(1)} s${r.earlyStopped ? ', stopped early' : ''}) ${shown.join(', ')}`;
 }
 
 /** Plain lines: one at every tenth of a run, so a log shows progress without flooding. */
 function plainRun(stream: NodeJS.WritableStream, label: string, steps: number): RunProgress {
-  const started = Date.now();
+  // Rates count from the first step seen: a resumed run starts at its checkpoint's step.
+  let first: { step: number; at: number } | null = null;
   const every = Math.max(1, Math.round(steps / 10));
   let printed = 0;
   return {
@@ -19,9 +21,10 @@ function plainRun(stream: NodeJS.WritableStream, label: string, steps: number): 
     // tenth boundary has been crossed, not only when a step lands on it.
     step(step, loss) {
       const done = step + 1;
+      first ??= { step, at: Date.now() };
       if (done === steps || Math.floor(done / every) <= printed) return;
       printed = Math.floor(done / every);
-      const rate = done / Math.max((Date.now() - started) / 1000, 1e-3);
+      const rate = Math.max(step - first.step, 1) / Math.max((Date.now() - first.at) / 1000, 1e-3);
       stream.write(`${label}: step ${done}/${steps}, loss ${loss.toPrecision(4)}, ${rate.toFixed(1)} steps/s, ETA ${Math.round((steps - done) / rate)} s\n`);
     },
     end(r) {
@@ -46,11 +49,12 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
   return {
     startRun(name, index, total, steps) {
       const label = `[${index + 1}/${total}] ${name}`;
-      const started = Date.now();
+      let first: { step: number; at: number } | null = null;
       const bar = bars.create(steps, 0, { label, loss: '-', rate: '-' });
       return {
         step(step, loss) {
-          const rate = ((step + 1) / Math.max((Date.now() - started) / 1000, 1e-3)).toFixed(1);
+          first ??= { step, at: Date.now() };
+          const rate = (Math.max(step - first.step, 1) / Math.max((Date.now() - first.at) / 1000, 1e-3)).toFixed(1);
           bar.update(step + 1, { loss: loss.toPrecision(4), rate });
         },
         end(r) {

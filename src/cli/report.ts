@@ -1,28 +1,60 @@
-import { readFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { RESULTS_SCHEMA, type Results } from '../experiment/results.ts';
-import { outputDir } from './experiment.ts';
+import { assembleResults } from '../experiment/assemble.ts';
+import { loadManifest, MANIFEST_FILE } from '../experiment/outputFolder.ts';
+import type { Results, ResultsEnv } from '../experiment/results.ts';
+import { resultsFileSchema } from '../experiment/resultsSchema.ts';
+import { toJson, writeFileAtomic } from '../io/atomicWrite.ts';
+import { zodLine } from '../io/zodLine.ts';
+import { gitCommit } from './provenance.ts';
 import { finishReport } from './reportHook.ts';
+import { shownPath } from './shownPath.ts';
 import { UsageError } from './usageError.ts';
+
+function readResults(file: string): Results {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`report: cannot read ${file} as JSON (${(e as Error).message})`);
+  }
+  const parsed = resultsFileSchema.safeParse(json);
+  if (!parsed.success) throw new UsageError(`report: ${file} is not a gradlab results file: ${zodLine('results', parsed.error)}`);
+  return parsed.data as unknown as Results;
+}
+
+/**
+ * A folder gradlab ran in (it has a manifest): results assembled afresh from its run files, so
+ * a folder left by a kill (no results.json, or an older one) renders with its unfinished runs
+ * as "interrupted" and what they logged. The env of an existing results.json is kept.
+ */
+function resultsOfFolder(dir: string): Results {
+  const m = loadManifest(dir, 'report');
+  const file = join(dir, 'results.json');
+  const env: ResultsEnv = existsSync(file) ? readResults(file).env : {
+    gradlab: m.gradlab, node: process.version, backend: m.numerics.backend, platform: `${process.platform}-${process.arch}`,
+    gitCommit: gitCommit(), startedAt: m.startedAt, durationMs: m.priorDurationMs, command: m.command,
+  };
+  const results = assembleResults(dir, m, env);
+  writeFileAtomic(file, `${toJson(results)}\n`);
+  return results;
+}
 
 export function registerReport(program: Command): void {
   program
-    .command('report <results>')
-    .description('re-render index.html from a results.json (inside reports/) without re-running')
-    .action((file: string) => {
-      let results: Results;
-      try {
-        results = JSON.parse(readFileSync(file, 'utf8')) as Results;
-      } catch (e) {
-        throw new UsageError(`report: cannot read ${file} as JSON (${(e as Error).message})`);
-      }
-      if (results?.schema !== RESULTS_SCHEMA) {
-        throw new UsageError(`report: ${file} is not a gradlab results file (schema must be "${RESULTS_SCHEMA}")`);
-      }
-      // The report is written next to the results file, which must itself be inside reports/.
-      const dir = outputDir(results.experiment, dirname(resolve(file)));
-      const path = finishReport(dir, results);
-      process.stderr.write(`wrote ${relative(process.cwd(), path)}\n`);
+    .command('report <path>')
+    .description('render index.html without re-running: from an output folder (assembling results.json from its run files, finished or not) or a results.json')
+    .action((path: string) => {
+      const target = resolve(path);
+      if (!existsSync(target)) throw new UsageError(`report: ${path} does not exist; give an output folder or a results.json`);
+      const isDir = statSync(target).isDirectory();
+      const dir = isDir ? target : dirname(target);
+      const results = isDir && existsSync(join(dir, MANIFEST_FILE))
+        ? resultsOfFolder(dir)
+        : readResults(isDir ? join(dir, 'results.json') : target);
+      const reportPath = finishReport(dir, results);
+      const unfinished = results.runs.filter((r) => r.status === 'interrupted').length;
+      process.stderr.write(`wrote ${shownPath(reportPath)}${unfinished ? ` (${unfinished} of ${results.runs.length} runs unfinished, shown as interrupted)` : ''}\n`);
     });
 }

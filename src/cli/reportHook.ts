@@ -1,11 +1,20 @@
-import { dirname } from 'node:path';
+import { relative, resolve, sep } from 'node:path';
 import type { Results } from '../experiment/results.ts';
 import { writeReport, writeReportsIndex } from '../report/write.ts';
 
-/** Writes the HTML report next to results.json and refreshes reports/index.html; returns the
- * report's path. */
+/** The reports/ folder of the current directory: `npm run experiment` writes there by default,
+ * and its index.html lists what is under it. */
+export const REPORTS_DIR = resolve('reports');
+
+function insideReports(dir: string): boolean {
+  const rel = relative(REPORTS_DIR, dir);
+  return rel !== '' && !rel.startsWith('..') && !rel.split(sep).includes('..') && resolve(REPORTS_DIR, rel) === dir;
+}
+
+/** Writes the HTML report next to results.json and, for a folder under reports/, refreshes
+ * reports/index.html; a folder elsewhere gets its own report only. Returns the report's path. */
 export function finishReport(dir: string, results: Results): string {
   const path = writeReport(dir, results);
-  writeReportsIndex(dirname(dir));
+  if (insideReports(dir)) writeReportsIndex(REPORTS_DIR);
   return path;
 }

@@ -49,10 +49,14 @@ export interface RunSummary {
   vanishingGuaranteed: boolean[] | null;
 }
 
+/** 'interrupted': the experiment stopped (a signal, a crash) before this run finished; its log
+ * holds what it logged, `stepsRun` how far it got, and `--resume` continues it. */
+export type RunStatus = 'ok' | 'diverged' | 'failed' | 'interrupted';
+
 export interface RunResult {
   variant: string;
   seed: number;
-  status: 'ok' | 'diverged' | 'failed';
+  status: RunStatus;
   error?: string;
   divergedAtStep?: number;
   /** Steps actually trained (fewer than configured after an early stop or divergence). */

@@ -9,6 +9,10 @@ import { ExperimentError } from './resolve.ts';
 import type { Results, RunResult } from './results.ts';
 import { RESULTS_SCHEMA } from './results.ts';
 import { runInWorkers, type RunJob } from './workerPool.ts';
+import { readRun, removeCheckpoint, RunJournal, writeCheckpoint, type RunIdentity } from './runFiles.ts';
+import type { ResumePoint } from '../train/trainer.ts';
+import type { StopFlag } from './stopFlag.ts';
+import { failpointAfterStep } from './failpoint.ts';
 
 /** Progress of one run. */
 export interface RunProgress {
@@ -21,11 +25,49 @@ export interface ProgressSink {
   startRun(label: string, index: number, total: number, steps: number): RunProgress;
 }
 
+/** Where runs stream their logs and checkpoints (the output folder), and how often they
+ * checkpoint; with `resume`, finished runs are skipped and unfinished ones continue. */
+export interface RunStore {
+  dir: string;
+  checkpointEveryLogged: number;
+  resume: boolean;
+}
+
 export interface RunnerOptions {
   backend: Backend;
   progress?: ProgressSink;
   /** Worker threads running (variant, seed) jobs side by side; 1 runs them in this thread. */
   workers?: number;
+  store?: RunStore;
+  /** Once raised, every run stops at its next step boundary (after a checkpoint) and runs not
+   * yet started are not started. */
+  stop?: StopFlag;
+}
+
+/** How one run is driven: progress, and (with a store) its files and the stop flag. */
+export interface RunControl {
+  onStep?: (step: number, loss: number) => void;
+  store?: RunStore;
+  index?: number;
+  shouldStop?: () => boolean | Promise<boolean>;
+}
+
+/** Where a run continues from, when resuming: its checkpoint and the log lines that checkpoint
+ * covers, or null to start over (no checkpoint, or files that do not fit together). */
+function resumePoint(store: RunStore, id: RunIdentity): ResumePoint | null {
+  const rec = readRun(store.dir, id.index);
+  const c = rec.checkpoint;
+  if (!c || rec.identity?.variant !== id.variant || rec.identity.seed !== id.seed) return null;
+  const log = rec.log.filter((e) => e.step < c.step);
+  return log.length === c.logCount ? { checkpoint: c, log } : null;
+}
+
+/** A finished run recorded in the folder (ok or diverged; a failed run is tried again). */
+export function finishedRun(store: RunStore, id: RunIdentity): RunResult | null {
+  const rec = readRun(store.dir, id.index);
+  if (!rec.end || rec.end.status === 'failed' || rec.end.status === 'interrupted') return null;
+  if (rec.identity?.variant !== id.variant || rec.identity.seed !== id.seed) return null;
+  return { ...rec.end, log: rec.log };
 }
 
 /** Tasks by their resolved settings: variants that share a task share its test set. */
@@ -63,10 +105,19 @@ export function prepareTasks(exp: ResolvedExperiment): (spec: TaskSpec) => Task 
  * dropout masks (stream 2), so the same seed gives the same numbers, and every variant of an
  * experiment sees the same data for the same seed.
  */
-export async function runOne(exp: ResolvedExperiment, v: ResolvedVariant, task: Task, seed: number, backend: Backend, onStep?: (s: number, l: number) => void): Promise<RunResult> {
+export async function runOne(exp: ResolvedExperiment, v: ResolvedVariant, task: Task, seed: number, backend: Backend, control: RunControl = {}): Promise<RunResult> {
   const started = Date.now();
   const base = { variant: v.name, seed };
+  const { store } = control;
+  const id: RunIdentity = { index: control.index ?? 0, variant: v.name, seed };
+  const from = store?.resume ? resumePoint(store, id) : null;
+  let journal: RunJournal | null = null;
+  let priorMs = from?.checkpoint.elapsedMs ?? 0;
   try {
+    if (store) {
+      journal = RunJournal.open(store.dir, id, from?.log ?? []);
+      if (!from) removeCheckpoint(store.dir, id.index);
+    }
     const rng = Rng.seeded(seed);
     const net = RecurrentNet.create(
       {
@@ -79,14 +130,53 @@ export async function runOne(exp: ResolvedExperiment, v: ResolvedVariant, task: 
     const r = await train(net, task, {
       steps: exp.steps, batchSize: v.batchSize, accumulation: v.accumulation, logEvery: exp.logEvery, valSize: exp.valSize,
       optimizer: v.optimizer, schedule: v.schedule, clip: v.clip, earlyStop: exp.earlyStop,
-    }, { data: rng.fork(1), dropout: rng.fork(2) }, { onStep });
-    return { ...base, ...r, durationMs: Date.now() - started };
+    }, { data: rng.fork(1), dropout: rng.fork(2) }, {
+      onStep: (step, loss) => {
+        control.onStep?.(step, loss);
+        failpointAfterStep(id.index, step);
+      },
+      shouldStop: control.shouldStop,
+      onLog: journal ? (entry) => journal!.log(entry) : undefined,
+      checkpoint: store ? { everyLogged: store.checkpointEveryLogged, save: (c) => writeCheckpoint(store.dir, id.index, c) } : undefined,
+    }, from ?? undefined);
+    const result: RunResult = { ...base, ...r, durationMs: priorMs + Date.now() - started };
+    if (store && journal && r.status !== 'interrupted') {
+      const { log: _log, ...end } = result;
+      journal.end(end);
+      removeCheckpoint(store.dir, id.index);
+    }
+    return result;
   } catch (e) {
-    return {
-      ...base, status: 'failed', error: (e as Error).message, stepsRun: 0, durationMs: Date.now() - started,
+    const failed: RunResult = {
+      ...base, status: 'failed', error: (e as Error).message, stepsRun: 0, durationMs: priorMs + Date.now() - started,
       log: [], metrics: {}, summary: null,
     };
+    // The checkpoint stays: --resume tries a failed run again from it.
+    if (journal) {
+      const { log: _log, ...end } = failed;
+      journal.end(end);
+    }
+    return failed;
   }
+}
+
+/** The run that was never started because the experiment stopped first. */
+function notStarted(v: ResolvedVariant, seed: number): RunResult {
+  return { variant: v.name, seed, status: 'interrupted', stepsRun: 0, durationMs: 0, log: [], metrics: {}, summary: null };
+}
+
+/** An in-process run must let the event loop run now and then, or a signal handler never
+ * fires while it trains; ~20 times a second costs nothing measurable. */
+function yieldingStop(stop: StopFlag | undefined): (() => Promise<boolean>) | undefined {
+  if (!stop) return undefined;
+  let last = Date.now();
+  return async () => {
+    if (Date.now() - last > 50) {
+      await new Promise((r) => setImmediate(r));
+      last = Date.now();
+    }
+    return stop.raised;
+  };
 }
 
 function header(exp: ResolvedExperiment, getTask: (spec: TaskSpec) => Task, runs: RunResult[]): Omit<Results, 'env'> {
@@ -105,10 +195,19 @@ export async function runExperiment(exp: ResolvedExperiment, opts: RunnerOptions
   const getTask = prepareTasks(exp);
   const runs: RunResult[] = [];
   const total = exp.variants.length * exp.seeds.length;
+  const shouldStop = yieldingStop(opts.stop);
   for (const v of exp.variants) {
     for (const seed of exp.seeds) {
-      const progress = opts.progress?.startRun(`${v.name} seed ${seed}`, runs.length, total, exp.steps);
-      const r = await runOne(exp, v, getTask(v.task), seed, opts.backend, progress ? (s, l) => progress.step(s, l) : undefined);
+      const index = runs.length;
+      const done = opts.store?.resume ? finishedRun(opts.store, { index, variant: v.name, seed }) : null;
+      if (done || opts.stop?.raised) {
+        runs.push(done ?? notStarted(v, seed));
+        continue;
+      }
+      const progress = opts.progress?.startRun(`${v.name} seed ${seed}`, index, total, exp.steps);
+      const r = await runOne(exp, v, getTask(v.task), seed, opts.backend, {
+        onStep: progress ? (s, l) => progress.step(s, l) : undefined, store: opts.store, index, shouldStop,
+      });
       progress?.end(r);
       runs.push(r);
     }
@@ -129,6 +228,11 @@ export async function runExperimentInWorkers(exp: ResolvedExperiment, opts: Runn
   jobs.forEach((j, i) => (j.index = i));
   const live = new Map<number, RunProgress>();
   const runs = await runInWorkers(exp, jobs, workers, {
+    store: opts.store,
+    stop: opts.stop,
+    done: (j) => (opts.store?.resume ? finishedRun(opts.store, { index: j.index, variant: exp.variants[j.variant].name, seed: j.seed }) : null),
+    notStarted: (j) => notStarted(exp.variants[j.variant], j.seed),
+  }, {
     start: (j) => {
       const p = opts.progress?.startRun(`${exp.variants[j.variant].name} seed ${j.seed}`, j.index, jobs.length, exp.steps);
       if (p) live.set(j.index, p);

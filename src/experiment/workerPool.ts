@@ -1,6 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import type { ResolvedExperiment } from './config.ts';
 import type { RunResult } from './results.ts';
+import type { RunStore } from './runner.ts';
+import { StopFlag } from './stopFlag.ts';
 
 /** One (variant, seed) run for a worker thread. */
 export interface RunJob {
@@ -12,6 +14,9 @@ export interface RunJob {
 export interface WorkerRequest {
   experiment: ResolvedExperiment;
   job: RunJob;
+  store?: RunStore;
+  /** The shared stop flag's memory (see StopFlag). */
+  stop?: SharedArrayBuffer;
 }
 
 export interface WorkerReply {
@@ -22,30 +27,44 @@ export interface WorkerReply {
 
 const WORKER_URL = new URL('./runWorkerBoot.mjs', import.meta.url);
 
+export interface PoolOptions {
+  store?: RunStore;
+  stop?: StopFlag;
+  /** A job already done (a finished run found when resuming): not sent to a worker. */
+  done?: (job: RunJob) => RunResult | null;
+  /** The result of a job never started because the stop flag was raised first. */
+  notStarted: (job: RunJob) => RunResult;
+}
+
 /**
  * Run jobs on `workers` threads, each thread taking the next job when it finishes one. Runs are
  * independent and seeded, so the results are identical to a serial run whatever the schedule;
- * they are returned in job order.
+ * they are returned in job order. Once the stop flag is raised, running jobs stop at their next
+ * step boundary and no new job starts.
  */
 export async function runInWorkers(
-  exp: ResolvedExperiment, jobs: readonly RunJob[], workers: number,
+  exp: ResolvedExperiment, jobs: readonly RunJob[], workers: number, pool: PoolOptions,
   hooks: { start?: (job: RunJob) => void; step?: (job: RunJob, step: number, loss: number) => void; end?: (job: RunJob, r: RunResult) => void } = {},
 ): Promise<RunResult[]> {
   const results = new Array<RunResult>(jobs.length);
+  const todo: RunJob[] = [];
+  for (const job of jobs) {
+    const done = pool.done?.(job) ?? null;
+    if (done) results[job.index] = done;
+    else todo.push(job);
+  }
   let next = 0;
-  const threads = Array.from({ length: Math.min(workers, jobs.length) }, () =>
-    new Worker(WORKER_URL),
-  );
+  const threads = Array.from({ length: Math.min(workers, todo.length) }, () => new Worker(WORKER_URL));
   try {
     await Promise.all(threads.map((w) => new Promise<void>((resolve, reject) => {
       const give = (): void => {
-        if (next >= jobs.length) {
+        if (next >= todo.length || pool.stop?.raised) {
           resolve();
           return;
         }
-        const job = jobs[next++];
+        const job = todo[next++];
         hooks.start?.(job);
-        w.postMessage({ experiment: exp, job } satisfies WorkerRequest);
+        w.postMessage({ experiment: exp, job, store: pool.store, stop: pool.stop?.shared } satisfies WorkerRequest);
       };
       w.on('message', (m: WorkerReply) => {
         const job = jobs[m.index];
@@ -63,5 +82,6 @@ export async function runInWorkers(
   } finally {
     await Promise.all(threads.map((w) => w.terminate()));
   }
+  for (const job of todo) results[job.index] ??= pool.notStarted(job);
   return results;
 }

@@ -41,10 +41,16 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
 /** Split along an axis into pieces of the given sizes (torch.split with a list). */
 export function split(x: Tensor, sizes: readonly number[], axis: number): Tensor[] {
   const ax = normalizeAxis(axis, x.rank);
-  const total = sizes.reduce((s, n) => s + n, 0);
+  // Offsets as one running prefix sum: unbind splits a [B, T, I] input into T pieces, so
+  // anything per piece that looks at the earlier pieces would make it quadratic in T.
+  const starts = new Array<number>(sizes.length);
+  let total = 0;
+  for (let i = 0; i < sizes.length; i++) {
+    starts[i] = total;
+    total += sizes[i];
+  }
   if (total !== x.shape[ax]) throw new Error(`split sizes sum to ${total}, axis ${ax} has ${x.shape[ax]}`);
   const k = x.backend;
-  const starts = sizes.map((_, i) => sizes.slice(0, i).reduce((s, n) => s + n, 0));
   const outs = sizes.map((n, i) => k.slice(x, ax, starts[i], starts[i] + n));
   // One node for all pieces, so the gradient is assembled by a single concat.
   return record('split', [x], outs, (grads) => [

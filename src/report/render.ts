@@ -202,7 +202,9 @@ function renderRuns(results: Results): string {
   const rows = results.runs.map((r) => {
     const status = r.status === 'diverged'
       ? `<span class="status status-diverged">diverged at step ${h(r.divergedAtStep ?? '?')}</span>`
-      : r.status === 'failed' ? '<span class="status status-failed">failed</span>' : `<span class="status status-ok">${h(r.status)}</span>`;
+      : r.status === 'failed' ? '<span class="status status-failed">failed</span>'
+        : r.status === 'interrupted' ? `<span class="status status-interrupted">interrupted after ${h(r.stepsRun)} steps</span>`
+          : `<span class="status status-ok">${h(r.status)}</span>`;
     let T = 0;
     for (const e of r.log ?? []) for (const row of e.dLdh ?? []) T = Math.max(T, row?.length ?? 0);
     const reach = (r.summary?.reachAtEnd ?? []).map((x, l, all) => `${all.length > 1 ? `L${l}: ` : ''}${x.reach}/${T} (${fmt(x.firstToLast, 2)})`).join('<br>');

@@ -67,6 +67,7 @@ tr.baseline td { color: var(--muted); font-style: italic; }
 .status-ok { color: var(--good); }
 .status-diverged { color: var(--bad); }
 .status-failed { color: #fff; background: var(--bad); padding: 0 6px; border-radius: 3px; }
+.status-interrupted { color: #8a6d00; }
 tr.run-diverged td { background: #fff5f5; }
 tr.run-failed td { background: #ffebe9; }
 td.error-text code { white-space: pre-wrap; color: var(--bad); }

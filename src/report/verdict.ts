@@ -145,6 +145,10 @@ export function verdictFor(results: Results, variant: string): Verdict {
     sentences.push(`${diverged.length} of ${plural(runs.length, 'seed')} diverged (${diverged.map((r) => `seed ${r.seed} at step ${r.divergedAtStep ?? '?'}`).join(', ')}).`);
   }
   if (failed.length > 0) sentences.push(`${failed.length} of ${plural(runs.length, 'seed')} failed.`);
+  const interrupted = runs.filter((r) => r.status === 'interrupted');
+  if (interrupted.length > 0) {
+    sentences.push(`${interrupted.length} of ${plural(runs.length, 'seed')} did not finish (interrupted after ${interrupted.map((r) => r.stepsRun).join(', ')} steps; resume to complete them): what is said here holds only for what they logged.`);
+  }
   // The task's loss baseline.
   const base = (results.baselines ?? []).find((b) => b.metric === 'loss');
   if (base) {

@@ -43,7 +43,7 @@ interface IndexEntry {
   backend: string;
   quick: boolean;
   variants: number;
-  counts: { ok: number; diverged: number; failed: number };
+  counts: { ok: number; diverged: number; failed: number; interrupted: number };
   hasReport: boolean;
   error?: string;
 }
@@ -52,13 +52,13 @@ function readEntry(root: string, dir: string): IndexEntry | null {
   const file = join(root, dir, 'results.json');
   if (!existsSync(file)) return null;
   const hasReport = existsSync(join(root, dir, 'index.html'));
-  const base: IndexEntry = { dir, experiment: dir, description: '', startedAt: '', backend: '', quick: false, variants: 0, counts: { ok: 0, diverged: 0, failed: 0 }, hasReport };
+  const base: IndexEntry = { dir, experiment: dir, description: '', startedAt: '', backend: '', quick: false, variants: 0, counts: { ok: 0, diverged: 0, failed: 0, interrupted: 0 }, hasReport };
   try {
     const r = JSON.parse(readFileSync(file, 'utf8')) as Partial<Results>;
     const runs = Array.isArray(r.runs) ? r.runs : [];
     const config = (typeof r.config === 'object' && r.config !== null ? r.config : {}) as Record<string, unknown>;
-    const counts = { ok: 0, diverged: 0, failed: 0 };
-    for (const run of runs) if (run && (run.status === 'ok' || run.status === 'diverged' || run.status === 'failed')) counts[run.status]++;
+    const counts = { ok: 0, diverged: 0, failed: 0, interrupted: 0 };
+    for (const run of runs) if (run && typeof run.status === 'string' && Object.hasOwn(counts, run.status)) counts[run.status]++;
     return {
       ...base,
       experiment: typeof r.experiment === 'string' ? r.experiment : dir,
@@ -74,6 +74,20 @@ function readEntry(root: string, dir: string): IndexEntry | null {
   }
 }
 
+/** Sub-folders of `root` (as '/'-joined relative paths, at most `depth` deep) that hold a
+ * results.json; a run's own runs/ folder is not searched. */
+function resultFolders(root: string, rel: string, depth: number): string[] {
+  if (depth === 0) return [];
+  const found: string[] = [];
+  for (const d of readdirSync(join(root, rel), { withFileTypes: true })) {
+    if (!d.isDirectory() || d.name === 'runs') continue;
+    const sub = rel ? `${rel}/${d.name}` : d.name;
+    if (existsSync(join(root, sub, 'results.json'))) found.push(sub);
+    found.push(...resultFolders(root, sub, depth - 1));
+  }
+  return found;
+}
+
 /**
  * Write `reportsRoot/index.html`: every `<name>/results.json` under reportsRoot, newest first (by
  * env.startedAt), linking to `<name>/index.html`. Returns the path written.
@@ -81,19 +95,18 @@ function readEntry(root: string, dir: string): IndexEntry | null {
 export function writeReportsIndex(reportsRoot: string): string {
   mkdirSync(reportsRoot, { recursive: true });
   const entries: IndexEntry[] = [];
-  for (const d of readdirSync(reportsRoot, { withFileTypes: true })) {
-    if (!d.isDirectory()) continue;
-    const e = readEntry(reportsRoot, d.name);
+  for (const dir of resultFolders(reportsRoot, '', 3)) {
+    const e = readEntry(reportsRoot, dir);
     if (e) entries.push(e);
   }
   const time = (s: string) => { const t = Date.parse(s); return Number.isFinite(t) ? t : -Infinity; };
   entries.sort((a, b) => time(b.startedAt) - time(a.startedAt) || a.dir.localeCompare(b.dir));
   const rows = entries.map((e) => {
-    const href = `${encodeURIComponent(e.dir)}/index.html`;
+    const href = `${e.dir.split('/').map(encodeURIComponent).join('/')}/index.html`;
     const name = e.hasReport ? `<a href="${h(href)}">${h(e.experiment)}</a>` : `${h(e.experiment)} <span class="n">(no index.html: run gradlab report)</span>`;
     const status = e.error
       ? `<span class="status status-failed">${h(e.error)}</span>`
-      : `${e.counts.ok} ok${e.counts.diverged ? `, <span class="status status-diverged">${e.counts.diverged} diverged</span>` : ''}${e.counts.failed ? `, <span class="status status-failed">${e.counts.failed} failed</span>` : ''}`;
+      : `${e.counts.ok} ok${e.counts.diverged ? `, <span class="status status-diverged">${e.counts.diverged} diverged</span>` : ''}${e.counts.failed ? `, <span class="status status-failed">${e.counts.failed} failed</span>` : ''}${e.counts.interrupted ? `, <span class="status status-interrupted">${e.counts.interrupted} interrupted</span>` : ''}`;
     return `<tr data-dir="${h(e.dir)}"><td>${name}${e.quick ? ' <span class="badge quick">quick</span>' : ''}${e.dir !== e.experiment ? ` <span class="n">in ${h(e.dir)}/</span>` : ''}</td><td>${h(e.description)}</td><td class="num"><time datetime="${h(e.startedAt)}">${h(e.startedAt || '—')}</time></td><td>${h(e.backend)}</td><td class="num">${e.variants}</td><td>${status}</td></tr>`;
   }).join('\n');
   const html = `<!doctype html>

@@ -28,6 +28,16 @@ function seedWords(seed: number): number[] {
   return [seed >>> 0, Math.floor(seed / 4294967296) >>> 0];
 }
 
+/** Everything a generator needs to continue exactly where it was (a checkpoint's RNG stream). */
+export interface RngState {
+  /** xoroshiro128+'s four 32-bit state words. */
+  words: number[];
+  /** The second Box-Muller value, kept for the next normal(). */
+  spareNormal: number | null;
+  /** The stream's path from the root seed, so fork() keeps working after a restore. */
+  path: number[];
+}
+
 /**
  * The one seeded generator of gradlab: xoroshiro128+ from pure-rand (the generator fast-check
  * itself uses), with its state derived by hashing the seed, so the same seed gives
@@ -42,6 +52,20 @@ export class Rng {
     if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be an integer in [0, 2^53), got ${seed}`);
     const path = seedWords(seed);
     return new Rng(xoroshiro128plusFromState(stateFrom(path)), path);
+  }
+
+  /** The exact state, to continue this stream later with Rng.fromState. */
+  saveState(): RngState {
+    return { words: [...this.gen.getState()], spareNormal: this.spareNormal, path: [...this.path] };
+  }
+
+  static fromState(state: RngState): Rng {
+    const ok = Array.isArray(state.words) && state.words.length === 4 && state.words.every((w) => Number.isInteger(w))
+      && (state.spareNormal === null || Number.isFinite(state.spareNormal)) && Array.isArray(state.path);
+    if (!ok) throw new Error('not a saved generator state (words: four integers, spareNormal, path)');
+    const rng = new Rng(xoroshiro128plusFromState(state.words), [...state.path]);
+    rng.spareNormal = state.spareNormal;
+    return rng;
   }
 
   /** An independent stream, named by the path of stream numbers from the root seed (so

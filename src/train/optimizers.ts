@@ -42,6 +42,16 @@ export interface Optimizer {
   readonly config: OptimizerConfig;
   /** Update every parameter that has a gradient, with this step's learning rate. */
   step(lr: number): void;
+  /** Per parameter (in the order given to createOptimizer), its step count and state buffers,
+   * or null where it has had no update yet (torch creates state lazily too). */
+  state(): (ParamState | null)[];
+  /** Put back what state() returned, for an exact resume; buffers are copied into new tensors. */
+  loadState(state: readonly (ParamState | null)[]): void;
+}
+
+export interface ParamState {
+  steps: number;
+  buffers: Tensor[];
 }
 
 function stateLike(p: Tensor): Tensor {
@@ -52,7 +62,27 @@ function stateLike(p: Tensor): Tensor {
  * the parameter's own step count: a parameter that first gets a gradient at step 5 starts its
  * momentum buffer and Adam bias correction at its own step 1, as in torch. */
 class StateMap {
-  private readonly map = new Map<Tensor, { buffers: Tensor[]; steps: number }>();
+  private readonly map = new Map<Tensor, ParamState>();
+
+  constructor(private readonly params: readonly Tensor[]) {}
+
+  all(): (ParamState | null)[] {
+    return this.params.map((p) => this.map.get(p) ?? null);
+  }
+
+  load(state: readonly (ParamState | null)[]): void {
+    if (state.length !== this.params.length) throw new Error(`optimizer state has ${state.length} entries for ${this.params.length} parameters`);
+    this.map.clear();
+    state.forEach((s, i) => {
+      if (!s) return;
+      const p = this.params[i];
+      for (const b of s.buffers) {
+        if (b.size !== p.size) throw new Error(`optimizer state ${i}: a buffer of ${b.size} values for a parameter of ${p.size}`);
+      }
+      this.map.set(p, { steps: s.steps, buffers: s.buffers.map((b) => p.backend.reshape(b, p.shape)) });
+    });
+  }
+
   /** The state of `p`, its step count already advanced for this update. */
   next(p: Tensor, count: number): { buffers: Tensor[]; steps: number } {
     let s = this.map.get(p);
@@ -66,8 +96,12 @@ class StateMap {
 }
 
 export function createOptimizer(params: readonly Tensor[], config: OptimizerConfig): Optimizer {
-  const state = new StateMap();
+  const state = new StateMap(params);
   const withGrads = () => params.filter((p) => p.grad !== null);
+  const persistence = {
+    state: () => state.all(),
+    loadState: (s: readonly (ParamState | null)[]) => state.load(s),
+  };
   switch (config.name) {
     case 'sgd': {
       const momentum = config.momentum ?? 0;
@@ -78,6 +112,7 @@ export function createOptimizer(params: readonly Tensor[], config: OptimizerConf
       }
       return {
         config,
+        ...persistence,
         step(lr) {
           for (const p of withGrads()) {
             const s = state.next(p, 1);
@@ -91,6 +126,7 @@ export function createOptimizer(params: readonly Tensor[], config: OptimizerConf
       const hyper = { beta1: config.beta1 ?? 0.9, beta2: config.beta2 ?? 0.999, eps: config.eps ?? 1e-8, weightDecay: config.weightDecay ?? 0 };
       return {
         config,
+        ...persistence,
         step(lr) {
           for (const p of withGrads()) {
             const { buffers: [m, v], steps } = state.next(p, 2);
@@ -103,6 +139,7 @@ export function createOptimizer(params: readonly Tensor[], config: OptimizerConf
       const hyper = { alpha: config.alpha ?? 0.99, eps: config.eps ?? 1e-8, weightDecay: config.weightDecay ?? 0, momentum: config.momentum ?? 0 };
       return {
         config,
+        ...persistence,
         step(lr) {
           for (const p of withGrads()) {
             const [sq, buf] = state.next(p, 2).buffers;

@@ -14,6 +14,7 @@ import { clipGradNormWith, clipGradValue, normOfNorms } from './clipping.ts';
 import { taskLoss, type LossKind } from './losses.ts';
 import { baseLearningRate, createOptimizer, type OptimizerConfig } from './optimizers.ts';
 import { learningRateAt, type ScheduleConfig } from './schedule.ts';
+import { captureCheckpoint, restoreCheckpoint, sameRngState, type TrainCheckpoint } from './checkpoint.ts';
 
 export type ClipConfig = { kind: 'none' } | { kind: 'norm'; maxNorm: number } | { kind: 'value'; clipValue: number };
 
@@ -33,7 +34,8 @@ export interface TrainConfig {
 }
 
 export interface TrainResult {
-  status: 'ok' | 'diverged';
+  /** 'interrupted': stopped at a step boundary by `shouldStop`, after a checkpoint. */
+  status: 'ok' | 'diverged' | 'interrupted';
   divergedAtStep?: number;
   stepsRun: number;
   earlyStopped: boolean;
@@ -48,6 +50,19 @@ export interface TrainResult {
 export interface TrainHooks {
   /** Called after every step (progress bars). */
   onStep?: (step: number, loss: number) => void;
+  /** Called once a log entry is complete, in step order (the runner streams it to disk). */
+  onLog?: (entry: LogEntry) => void;
+  /** Asked at every step boundary; true stops the run there, with a checkpoint. May wait (it is
+   * where an in-process run lets the event loop see a signal). */
+  shouldStop?: () => boolean | Promise<boolean>;
+  /** Save a checkpoint after every `everyLogged` logged steps, and when stopped. */
+  checkpoint?: { everyLogged: number; save: (c: TrainCheckpoint) => void | Promise<void> };
+}
+
+/** Where a resumed run continues: its last checkpoint and the log entries it covers. */
+export interface ResumePoint {
+  checkpoint: TrainCheckpoint;
+  log: LogEntry[];
 }
 
 const finite = (x: number): Num => (Number.isFinite(x) ? x : null);
@@ -166,7 +181,10 @@ function queueUpdateNorms(params: readonly Tensor[], before: readonly Tensor[], 
  * norm decide divergence and clipping); a logged step adds one read of the diagnostics (all
  * computed on the device) and the validation predictions.
  */
-export async function train(net: RecurrentNet, task: Task, cfg: TrainConfig, rngs: { data: Rng; dropout: Rng }, hooks: TrainHooks = {}): Promise<TrainResult> {
+export async function train(
+  net: RecurrentNet, task: Task, cfg: TrainConfig, rngs: { data: Rng; dropout: Rng }, hooks: TrainHooks = {}, resume?: ResumePoint,
+): Promise<TrainResult> {
+  const started = Date.now();
   const params = [...net.params.values()];
   const names = [...net.params.keys()];
   const optimizer = createOptimizer(params, cfg.optimizer);
@@ -181,12 +199,42 @@ export async function train(net: RecurrentNet, task: Task, cfg: TrainConfig, rng
   let earlyStopped = false;
   let step = 0;
   const clipPerStep: number[] = [];
+  let dropoutRng = rngs.dropout;
+  let priorMs = 0;
+  if (resume) {
+    const c = resume.checkpoint;
+    if (resume.log.length !== c.logCount) throw new Error(`resume: the checkpoint at step ${c.step} covers ${c.logCount} log entries, ${resume.log.length} were given`);
+    dropoutRng = restoreCheckpoint(net, optimizer, c).dropout;
+    // The data position is the step: one batch per step. Replaying the sampler (rather than
+    // restoring its state) is exact for every task, stateful samplers (epochs) included; the
+    // data stream must then be exactly where it was.
+    for (let i = 0; i < c.step; i++) sampler();
+    if (!sameRngState(rngs.data.saveState(), c.rngs.data)) throw new Error(`resume: the data stream after ${c.step} batches differs from the checkpoint's`);
+    log.push(...resume.log);
+    clipPerStep.push(...c.clipPerStep);
+    step = c.step;
+    priorMs = c.elapsedMs;
+  }
+  let lastCheckpointStep = step;
+  const saveCheckpoint = async (at: number): Promise<void> => {
+    if (!hooks.checkpoint) return;
+    lastCheckpointStep = at;
+    const c = await captureCheckpoint(net, optimizer, {
+      step: at, logCount: log.length, elapsedMs: priorMs + Date.now() - started, clipPerStep, rngs: { data: rngs.data, dropout: dropoutRng },
+    });
+    await hooks.checkpoint.save(c);
+  };
+  let interrupted = false;
 
   for (; step < cfg.steps; step++) {
+    if (hooks.shouldStop && (await hooks.shouldStop())) {
+      interrupted = true;
+      break;
+    }
     const lr = learningRateAt(cfg.schedule, baseLr, step);
     const logging = step % cfg.logEvery === 0 || step === cfg.steps - 1;
     const acc = accumulateGradients(net, task.loss, outputs, sampler(), cfg.accumulation, {
-      dropoutRng: net.config.dropout ? rngs.dropout : undefined,
+      dropoutRng: net.config.dropout ? dropoutRng : undefined,
       probe: logging,
     });
     const reads = new ScalarReads();
@@ -232,6 +280,7 @@ export async function train(net: RecurrentNet, task: Task, cfg: TrainConfig, rng
       : null;
     if (diverged) {
       if (entry && sigmas) entry.sigmaMaxWhh = await readSigmas(sigmas);
+      if (entry) hooks.onLog?.(entry);
       status = 'diverged';
       divergedAtStep = step;
       break;
@@ -249,6 +298,7 @@ export async function train(net: RecurrentNet, task: Task, cfg: TrainConfig, rng
       entry.updateRatio = finite(total(dNorm) / total(wNorm));
       const val = await predict(net, task, valSet);
       entry.valLoss = finite(val.loss);
+      hooks.onLog?.(entry);
       if (cfg.earlyStop) {
         const m = task.metrics(val.pred, valSet);
         if (metricCrossed(m[cfg.earlyStop.metric] ?? (cfg.earlyStop.metric === 'valLoss' ? val.loss : undefined), cfg.earlyStop)) {
@@ -257,7 +307,13 @@ export async function train(net: RecurrentNet, task: Task, cfg: TrainConfig, rng
           break;
         }
       }
+      if (hooks.checkpoint && step + 1 < cfg.steps && log.length % hooks.checkpoint.everyLogged === 0) await saveCheckpoint(step + 1);
     }
+  }
+
+  if (interrupted) {
+    if (step > lastCheckpointStep) await saveCheckpoint(step);
+    return { status: 'interrupted', stepsRun: step, earlyStopped: false, log, metrics: {}, summary: summarize(log, net.config.cell), ...(cfg.clip.kind !== 'none' ? { clipPerStep } : {}) };
   }
 
   let metrics: Record<string, Num> = {};
@@ -265,17 +321,23 @@ export async function train(net: RecurrentNet, task: Task, cfg: TrainConfig, rng
     const test = await predict(net, task, testSet);
     metrics = Object.fromEntries(Object.entries(task.metrics(test.pred, testSet)).map(([k, v]) => [k, finite(v)]));
   }
+  return {
+    status, divergedAtStep, stepsRun: step, earlyStopped, log, metrics, summary: summarize(log, net.config.cell),
+    ...(cfg.clip.kind !== 'none' ? { clipPerStep } : {}),
+  };
+}
+
+/** How far the gradient reaches at the first and the last logged step, from a run's log (also
+ * for the partial log of an interrupted run). */
+export function summarize(log: readonly LogEntry[], cell: string): RunSummary | null {
   const withGrads = log.filter((e) => e.dLdh.length > 0);
-  const summary: RunSummary | null = withGrads.length === 0 ? null : {
+  if (withGrads.length === 0) return null;
+  return {
     reachAtStart: withGrads[0].dLdh.map(gradientReach),
     reachAtEnd: withGrads[withGrads.length - 1].dLdh.map(gradientReach),
     pascanuGamma: PASCANU_GAMMA,
-    vanishingGuaranteed: net.config.cell.startsWith('rnn_')
+    vanishingGuaranteed: cell.startsWith('rnn_')
       ? (withGrads[withGrads.length - 1].sigmaMaxWhh ?? []).map((s) => s !== null && s < 1 / PASCANU_GAMMA)
       : null,
-  };
-  return {
-    status, divergedAtStep, stepsRun: step, earlyStopped, log, metrics, summary,
-    ...(cfg.clip.kind !== 'none' ? { clipPerStep } : {}),
   };
 }

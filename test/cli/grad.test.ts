@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parameterShapes } from '../../src/nn/recurrentNet.ts';
+import { GRAD_CASE_LIMITS } from '../../src/cli/gradCase.ts';
+import { parameterShapes, type RecurrentNetConfig } from '../../src/nn/recurrentNet.ts';
 import { gradlab } from '../helpers/cli.ts';
 
 function shapeOf(v: unknown): number[] {
@@ -52,6 +53,69 @@ describe('gradlab grad', () => {
     const c = validCase();
     mutate(c);
     const r = gradlab(['grad', '--case', '-'], { input: JSON.stringify(c) });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+  });
+
+  // Size limits: a small file can claim any size, so these must be refused from the claim
+  // alone, before anything that size is built. Each runs under a timeout well below what the
+  // unchecked work would take (the 10M-layer case used to run 27 s into a RangeError): hitting
+  // it fails the test with status null.
+  const LIMIT_TIMEOUT_MS = 20_000;
+
+  /** Every key the model takes, each with a placeholder value: the limits are checked before
+   * any value is read. */
+  function placeholderParams(m: RecurrentNetConfig): Record<string, unknown> {
+    return Object.fromEntries([...parameterShapes(m).keys()].map((name) => [name, 0]));
+  }
+
+  /** x with B rows whose first row has T steps of I inputs; the other rows are placeholders
+   * (B and T are read from the first elements, and the limits come before the full walk). */
+  function claimedX(B: number, T: number, I: number): unknown[] {
+    const first = Array.from({ length: T }, () => new Array<number>(I).fill(0));
+    return [first, ...new Array<number>(B - 1).fill(0)];
+  }
+
+  const limits: [string, () => Record<string, unknown>, RegExp][] = [
+    ['numLayers 10,000,000 with the params of 2 layers', () => {
+      const c = validCase();
+      (c.model as Record<string, unknown>).numLayers = 10_000_000;
+      return c;
+    }, /model\.numLayers is 10000000, but params has 10 key\(s\), enough for at most 2 layer\(s\)/],
+    ['numLayers over the limit, with a key for every layer', () => {
+      const m = { ...model, numLayers: GRAD_CASE_LIMITS.numLayers + 1 };
+      return { ...validCase(), model: m, params: placeholderParams(m) };
+    }, new RegExp(`model\\.numLayers is ${GRAD_CASE_LIMITS.numLayers + 1}; at most ${GRAD_CASE_LIMITS.numLayers} is allowed`)],
+    ['hiddenSize over the width limit', () => {
+      const c = validCase();
+      (c.model as Record<string, unknown>).hiddenSize = 1_000_000_000;
+      return c;
+    }, new RegExp(`model\\.hiddenSize is 1000000000; at most ${GRAD_CASE_LIMITS.width} is allowed`)],
+    ['inputSize over the width limit', () => {
+      const c = validCase();
+      (c.model as Record<string, unknown>).inputSize = GRAD_CASE_LIMITS.width + 1;
+      return c;
+    }, /model\.inputSize is 100001; at most 100000 is allowed/],
+    ['outputSize over the width limit', () => {
+      const c = validCase();
+      (c.model as Record<string, unknown>).outputSize = 2 ** 40;
+      return c;
+    }, /model\.outputSize is 1099511627776; at most 100000 is allowed/],
+    // gru (3 gates), H = 2000: 6000 * (3 + 2000 + 2) + 6000 * (2000 + 2000 + 2) + 2 * 2001.
+    ['too many parameters (hiddenSize 2000, 2 layers)', () => {
+      const m = { ...model, hiddenSize: 2000 };
+      return { ...validCase(), model: m, params: placeholderParams(m) };
+    }, new RegExp(`has 36046002 parameters; at most ${GRAD_CASE_LIMITS.parameters} are allowed`)],
+    // 2e6 * 5 * 3 (x) + 2 * 2e6 * 5 * 4 (states) + 2e6 * 2 (head).
+    ['too many activations (B = 2,000,000 claimed by x)', () => ({ ...validCase(), x: claimedX(2_000_000, 5, 3) }),
+      new RegExp(`x of shape \\[2000000, 5, 3\\].*needs 114000000 activation values.*at most ${GRAD_CASE_LIMITS.activations} are allowed`)],
+    ['too many layer-steps (2 layers, T = 500,001)', () => ({ ...validCase(), x: claimedX(1, 500_001, 3) }),
+      new RegExp(`T = 500001 steps and model\\.numLayers is 2, so numLayers\\*T = 1000002 layer-steps; at most ${GRAD_CASE_LIMITS.layerSteps}`)],
+  ];
+  it.each(limits)('%s: exits 2 with one line naming the field and the limit', (_what, build, message) => {
+    const r = gradlab(['grad', '--case', '-'], { input: JSON.stringify(build()), timeoutMs: LIMIT_TIMEOUT_MS });
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -54,8 +54,13 @@ describe('a bad experiment definition or option exits 2 with one line, before an
     [['experiment', 'no-such-experiment'], /unknown experiment "no-such-experiment".*vanishing/],
     [['experiment', 'vanishing', '--steps', '-3'], /--steps must be an integer >= 1/],
     [['experiment', 'vanishing', '--seeds', '1,x'], /--seeds must be a comma-separated list/],
-    [['experiment', 'vanishing', '--out', '/tmp/elsewhere'], /--out must be a folder inside/],
-    [['experiment', 'vanishing', '--out', 'reports/../src'], /--out must be a folder inside/],
+    // --out may be any folder, but never one holding files gradlab did not write, nor a file.
+    [['experiment', 'vanishing', '--out', 'reports/../src'], /--out: .*src is not empty and holds no gradlab results; choose a new or empty folder, or --force/],
+    [['experiment', 'vanishing', '--out', 'package.json'], /--out: .*package\.json is a file; name a folder/],
+    [['experiment', 'vanishing', '--seeds', '99999999999999999999'], /--seeds must be a comma-separated list of integers in \[0, 2\^53\)/],
+    [['experiment', 'vanishing', '--seeds', '0,,1'], /--seeds .*an empty item/],
+    [['experiment', 'vanishing', '--seeds', '3,3'], /--seeds lists 3 twice/],
+    [['experiment', 'vanishing', '--resume', '--out', 'reports/never-ran-here'], /--resume: .*holds no gradlab run to resume/],
   ])('gradlab %j', (args, message) => {
     const r = gradlab(args as string[]);
     expect(r.status).toBe(2);

@@ -6,6 +6,8 @@ const BIN = fileURLToPath(new URL('../../bin/gradlab.js', import.meta.url));
 
 export interface CliResult {
   status: number | null;
+  /** The signal that ended the process, if one did (e.g. SIGKILL). */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -19,5 +21,5 @@ export function gradlab(args: string[], opts: { input?: string; cwd?: string; ti
     timeout: opts.timeoutMs ?? 60_000,
     env: { ...process.env, FORCE_COLOR: '0', ...opts.env },
   });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }

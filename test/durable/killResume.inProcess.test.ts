@@ -1,0 +1,8 @@
+import { describe, it } from 'vitest';
+import { checkKillResume } from './killResume.ts';
+
+describe('kill and resume, runs in the main thread (--workers 1)', () => {
+  it('for random kill points (SIGINT, SIGTERM, SIGKILL after any step of any run, twice in a row), the resumed results equal an uninterrupted run\'s', () => {
+    checkKillResume(1, 6);
+  }, 240_000);
+});

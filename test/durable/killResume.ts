@@ -1,0 +1,70 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { expect } from 'vitest';
+import { gradlab } from '../helpers/cli.ts';
+import { comparable, tempDir, TINY, TINY_RUNS, TINY_STEPS, writeDefinition } from '../helpers/durable.ts';
+import { fcParams } from '../helpers/fc.ts';
+
+/**
+ * The kill-and-resume property, shared by the in-process and the worker-thread suites: for
+ * random kill points — a signal right after some step of some run, once or twice in a row —
+ * resuming until done gives results.json identical to an uninterrupted run's (durations aside).
+ */
+
+export type Signal = 'SIGINT' | 'SIGTERM' | 'SIGKILL';
+export interface KillPoint {
+  run: number;
+  step: number;
+  signal: Signal;
+}
+
+const EXIT: Record<Signal, number> = { SIGINT: 130, SIGTERM: 143, SIGKILL: -1 };
+
+export const killPoint: fc.Arbitrary<KillPoint> = fc.record({
+  run: fc.integer({ min: 0, max: TINY_RUNS - 1 }),
+  step: fc.integer({ min: 0, max: TINY_STEPS - 1 }),
+  signal: fc.constantFrom<Signal>('SIGINT', 'SIGTERM', 'SIGKILL'),
+});
+
+/** Checkpoint after every second logged step: kills land both on and between checkpoints. */
+const CHECKPOINT = ['--checkpoint-every', '2'];
+
+export function reference(workers: number): { def: string; results: string } {
+  const def = writeDefinition(TINY);
+  const out = join(tempDir('gradlab-ref-'), 'out');
+  const r = gradlab(['experiment', def, '--out', out, '--workers', String(workers), ...CHECKPOINT]);
+  expect(r.status, r.stderr).toBe(0);
+  const results = comparable(out);
+  rmSync(out, { recursive: true, force: true });
+  return { def, results };
+}
+
+/** Kill at each point in turn (each later attempt resuming), then resume to the end. */
+export function killAndResume(def: string, workers: number, kills: readonly KillPoint[]): string {
+  const out = join(tempDir('gradlab-kill-'), 'out');
+  const args = ['experiment', def, '--out', out, '--workers', String(workers), ...CHECKPOINT];
+  kills.forEach((k, i) => {
+    const r = gradlab([...args, ...(i > 0 ? ['--resume'] : [])], { env: { GRADLAB_FAILPOINT: `${k.signal}@run${k.run}.step${k.step}` } });
+    const code = r.signal === 'SIGKILL' ? -1 : r.status;
+    // A later kill point may lie in a run that an earlier attempt already finished: then this
+    // attempt completes the experiment.
+    expect([EXIT[k.signal], ...(i > 0 ? [0] : [])], `attempt ${i}: ${r.stderr}`).toContain(code);
+    if (k.signal !== 'SIGKILL' && code !== 0) expect(r.stderr).toMatch(/resume with: gradlab experiment .* --resume\n$/);
+  });
+  const last = gradlab([...args, '--resume']);
+  expect(last.status, last.stderr).toBe(0);
+  const results = comparable(out);
+  rmSync(out, { recursive: true, force: true });
+  return results;
+}
+
+export function checkKillResume(workers: number, numRuns: number): void {
+  const ref = reference(workers);
+  fc.assert(
+    fc.property(fc.array(killPoint, { minLength: 2, maxLength: 2 }), (kills) => {
+      expect(killAndResume(ref.def, workers, kills)).toBe(ref.results);
+    }),
+    fcParams(numRuns),
+  );
+}
