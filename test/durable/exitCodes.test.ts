@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readRun } from '../../src/experiment/runFiles.ts';
+import { gradlab, REPO } from '../helpers/cli.ts';
+import { tempDir, TINY, TINY_RUNS, writeDefinition } from '../helpers/durable.ts';
+
+/** Each exit code the README promises, through the real binary. */
+
+function results(dir: string): { runs: { status: string; stepsRun: number; error?: string }[] } {
+  return JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+}
+
+describe('exit codes tell the truth', () => {
+  const def = writeDefinition(TINY);
+
+  it('0: every run finished', () => {
+    const out = join(tempDir('gradlab-exit-'), 'out');
+    const r = gradlab(['experiment', def, '--out', out, '--workers', '1']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(results(out).runs.map((x) => x.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
+  });
+
+  it('0: a diverged run is a result, not a failure', () => {
+    const diverging = { ...TINY, name: 'durable-diverge', steps: 30, defaults: { ...TINY.defaults, cell: 'rnn_relu', optimizer: { name: 'sgd', lr: 1e6 }, clip: { kind: 'none' } }, variants: [{ name: 'huge-lr' }] };
+    const out = join(tempDir('gradlab-exit-'), 'out');
+    const r = gradlab(['experiment', writeDefinition(diverging), '--out', out, '--workers', '1']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(results(out).runs.every((x) => x.status === 'diverged')).toBe(true);
+  });
+
+  it('1: a run failed (the others still ran, and the failure is in results.json)', () => {
+    const out = join(tempDir('gradlab-exit-'), 'out');
+    const r = gradlab(['experiment', def, '--out', out, '--workers', '2'], { env: { GRADLAB_FAILPOINT: 'throw@run1.step7' } });
+    expect(r.status, r.stderr).toBe(1);
+    const runs = results(out).runs;
+    expect(runs.map((x) => x.status)).toEqual(['ok', 'failed', 'ok', 'ok']);
+    expect(runs[1].error).toMatch(/fault injected after step 7 of run 1/);
+  });
+
+  it('2: bad input, one line, nothing written', () => {
+    const out = join(tempDir('gradlab-exit-'), 'out');
+    const r = gradlab(['experiment', def, '--out', out, '--steps', '0']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^gradlab: --steps must be an integer >= 1/)]);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('%s: %i, after the partial results are written, with the resume command', (signal, code) => {
+    const out = join(tempDir('gradlab-exit-'), 'out');
+    const r = gradlab(['experiment', def, '--out', out, '--workers', '1'], { env: { GRADLAB_FAILPOINT: `${signal}@run1.step20` } });
+    expect(r.status, r.stderr).toBe(code);
+    const runs = results(out).runs;
+    expect(runs[0].status).toBe('ok');
+    expect(runs[1].status).toBe('interrupted');
+    expect(runs[1].stepsRun).toBeGreaterThan(20);
+    expect(runs.slice(2).map((x) => [x.status, x.stepsRun])).toEqual([['interrupted', 0], ['interrupted', 0]]);
+    expect(r.stderr).toMatch(new RegExp(`interrupted by ${signal}; 1 of ${TINY_RUNS} runs finished; resume with: gradlab experiment \\S+ --out \\S+ --workers 1 --resume\\n$`));
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toMatch(/interrupted after \d+ steps/);
+  });
+
+  it('a second SIGTERM exits at once (143), leaving every file readable', async () => {
+    const out = join(tempDir('gradlab-exit-'), 'out');
+    // Steps of about a second in both workers: the first signal's stop waits for the step to end,
+    // which leaves ample time for the second.
+    const slow = writeDefinition({ ...TINY, name: 'durable-slow', task: { name: 'adding', T: 2000, testSize: 16 }, batchSize: 64, steps: 1000, defaults: { ...TINY.defaults, hiddenSize: 64 } });
+    const child = spawn(process.execPath, [join(REPO, 'bin/gradlab.js'), 'experiment', slow, '--out', out, '--workers', '2'], { cwd: REPO });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    const waitFor = async (ok: () => boolean): Promise<void> => {
+      for (let i = 0; i < 1200 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
+    };
+    const journal = join(out, 'runs', 'run-0000.jsonl');
+    await waitFor(() => existsSync(journal) && readRun(out, 0).log.length > 0);
+    child.kill('SIGTERM');
+    await waitFor(() => /stopping every run/.test(stderr));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(stderr).toMatch(/SIGTERM again: exiting now/);
+    JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    for (const f of readdirSync(join(out, 'runs'))) if (f.endsWith('.jsonl')) expect(readRun(out, Number(f.slice(4, 8))).identity).not.toBeNull();
+  });
+});
