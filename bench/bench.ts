@@ -280,8 +280,9 @@ async function measure(shape: BenchShape, cell: BenchCell, runners: Runner[]): P
 // --workers 2 vs --workers 1: wall time of the same experiment, alternated.
 
 function runExperiment(workers: number, steps: number): Promise<{ ms: number; error?: string }> {
+  // A scratch folder of the bench's own: --force, so a bench killed midway does not block the next.
   const out = join('reports', 'bench-workers', `w${workers}`);
-  const cliArgs = ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'experiment', 'accumulation', '--steps', String(steps), '--workers', String(workers), '--out', out];
+  const cliArgs = ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'experiment', 'accumulation', '--steps', String(steps), '--workers', String(workers), '--out', out, '--force'];
   return new Promise((res) => {
     const t0 = performance.now();
     const child = spawn(process.execPath, cliArgs, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -54,17 +54,31 @@ export async function runInWorkers(
     else todo.push(job);
   }
   let next = 0;
+  // A crashed thread stops the others at their next step (so they checkpoint instead of being
+  // cut off), and its error is thrown once they have.
+  const stop = pool.stop ?? new StopFlag();
+  let crash: Error | null = null;
   const threads = Array.from({ length: Math.min(workers, todo.length) }, () => new Worker(WORKER_URL));
   try {
-    await Promise.all(threads.map((w) => new Promise<void>((resolve, reject) => {
+    await Promise.all(threads.map((w) => new Promise<void>((resolve) => {
+      // Once this thread has no more work, its exit (terminate() below) is no crash.
+      let idle = false;
+      const fail = (e: Error): void => {
+        if (idle) return;
+        crash ??= e;
+        stop.raise();
+        idle = true;
+        resolve();
+      };
       const give = (): void => {
-        if (next >= todo.length || pool.stop?.raised) {
+        if (next >= todo.length || stop.raised) {
+          idle = true;
           resolve();
           return;
         }
         const job = todo[next++];
         hooks.start?.(job);
-        w.postMessage({ experiment: exp, job, store: pool.store, stop: pool.stop?.shared } satisfies WorkerRequest);
+        w.postMessage({ experiment: exp, job, store: pool.store, stop: stop.shared } satisfies WorkerRequest);
       };
       w.on('message', (m: WorkerReply) => {
         const job = jobs[m.index];
@@ -75,13 +89,14 @@ export async function runInWorkers(
           give();
         }
       });
-      w.on('error', reject);
-      w.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`a run worker exited with code ${code}`))));
+      w.on('error', fail);
+      w.on('exit', (code) => (code === 0 ? resolve() : fail(new Error(`a run worker exited with code ${code}`))));
       give();
     })));
   } finally {
     await Promise.all(threads.map((w) => w.terminate()));
   }
+  if (crash) throw crash;
   for (const job of todo) results[job.index] ??= pool.notStarted(job);
   return results;
 }

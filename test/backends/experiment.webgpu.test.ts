@@ -19,7 +19,8 @@ import { resolveExperiment } from '../../src/experiment/resolve.ts';
 import type { Results } from '../../src/experiment/results.ts';
 import { prepareTasks, runExperiment } from '../../src/experiment/runner.ts';
 import { webgpuBackend } from '../../src/backends/webgpu/index.ts';
-import { gradlab, REPO } from '../helpers/cli.ts';
+import { gradlab } from '../helpers/cli.ts';
+import { comparable, tempDir, TINY, writeDefinition } from '../helpers/durable.ts';
 import { U32 } from './backends.ts';
 
 const GAIN = 8;
@@ -29,9 +30,10 @@ const close = (a: number | null, b: number | null, tol: number): boolean => a !=
 
 describe('gradlab experiment --backend webgpu', () => {
   it('vanishing --quick runs end to end and matches --backend cpu', async () => {
-    const r = gradlab(['experiment', 'vanishing', '--quick', '--backend', 'webgpu', '--out', `reports/${OUT}`], { timeoutMs: 400_000 });
+    const out = join(tempDir('gradlab-webgpu-'), 'vanishing');
+    const r = gradlab(['experiment', 'vanishing', '--quick', '--backend', 'webgpu', '--out', out], { timeoutMs: 400_000 });
     expect(r.status, r.stderr).toBe(0);
-    const gpu = JSON.parse(readFileSync(join(REPO, 'reports', OUT, 'results.json'), 'utf8')) as Results;
+    const gpu = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
     expect(gpu.env.backend).toBe('webgpu');
     expect(gpu.env.device).toBeTypeOf('string');
     const exp = resolveExperiment(await loadExperiment('vanishing'), { quick: true });
@@ -62,6 +64,22 @@ describe('gradlab experiment --backend webgpu', () => {
         expect(close(run.metrics[name], m, 1e-3 * Math.abs(m!)), `${tag} metric ${name}: ${run.metrics[name]} vs ${m}`).toBe(true);
       }
     });
+  }, 420_000);
+
+  it('an interrupted run resumes on the device to the same bits as an uninterrupted one', () => {
+    // One run (the 2-layer GRU with dropout: its mask stream lives across the resume), 12 steps:
+    // SwiftShader is slow.
+    const def = writeDefinition({ ...TINY, name: 'durable-webgpu', steps: 12, seeds: [0], variants: [TINY.variants[1]] });
+    const run = (out: string, extra: string[], env: Record<string, string> = {}) =>
+      gradlab(['experiment', def, '--backend', 'webgpu', '--out', out, '--checkpoint-every', '2', ...extra], { env, timeoutMs: 200_000 });
+    const ref = join(tempDir('gradlab-webgpu-'), 'ref');
+    expect(run(ref, []).status).toBe(0);
+    const out = join(tempDir('gradlab-webgpu-'), 'out');
+    const killed = run(out, [], { GRADLAB_FAILPOINT: 'SIGTERM@run0.step5' });
+    expect(killed.status, killed.stderr).toBe(143);
+    const resumed = run(out, ['--resume']);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(comparable(out)).toBe(comparable(ref));
   }, 420_000);
 
   it('is deterministic: the same seed gives the same bits, run to run (fixed-order reductions, no atomics)', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRun } from '../../src/experiment/runFiles.ts';
 import { gradlab, REPO } from '../helpers/cli.ts';
-import { tempDir, TINY, TINY_RUNS, writeDefinition } from '../helpers/durable.ts';
+import { comparable, tempDir, TINY, TINY_RUNS, writeDefinition } from '../helpers/durable.ts';
 
 /** Each exit code the README promises, through the real binary. */
 
@@ -37,6 +37,18 @@ describe('exit codes tell the truth', () => {
     const runs = results(out).runs;
     expect(runs.map((x) => x.status)).toEqual(['ok', 'failed', 'ok', 'ok']);
     expect(runs[1].error).toMatch(/fault injected after step 7 of run 1/);
+  });
+
+  it('1: a crashed worker stops the others at their next step; what ran is saved and --resume completes it exactly', () => {
+    const out = join(tempDir('gradlab-exit-'), 'out');
+    const r = gradlab(['experiment', def, '--out', out, '--workers', '2', '--checkpoint-every', '1'], { env: { GRADLAB_FAILPOINT: 'exit@run1.step10' } });
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/gradlab: the experiment stopped: a run worker exited with code 70; \d of 4 runs finished; resume with: .* --resume\n$/);
+    expect(results(out).runs[1]).toMatchObject({ status: 'interrupted', stepsRun: 9 });
+    expect(gradlab(['experiment', def, '--out', out, '--workers', '2', '--checkpoint-every', '1', '--resume']).status).toBe(0);
+    const ref = join(tempDir('gradlab-exit-'), 'ref');
+    expect(gradlab(['experiment', def, '--out', ref, '--workers', '1']).status).toBe(0);
+    expect(comparable(out)).toBe(comparable(ref));
   });
 
   it('2: bad input, one line, nothing written', () => {
