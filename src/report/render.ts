@@ -86,7 +86,15 @@ function renderHeader(results: Results): string {
     ${metaItem('commit', commit)}
   </dl>
   <div class="reproduce"><span>Reproduce:</span><code id="reproduce-command">${h(env.command ?? '')}</code></div>
+  ${partialNotice(results)}
 </header>`;
+}
+
+/** Results of an experiment that stopped early say so before anything else is read. */
+function partialNotice(results: Results): string {
+  const unfinished = results.runs.filter((r) => r.status === 'interrupted').length;
+  if (unfinished === 0) return '';
+  return `<p class="notes partial" id="partial-notice"><strong>Partial results:</strong> ${h(results.runs.length - unfinished)} of ${h(results.runs.length)} runs finished; the others were interrupted and show what they logged. Run the command above with <code>--resume</code> (and the same <code>--out</code>) to complete them.</p>`;
 }
 
 function swatch(v: VariantView): string {

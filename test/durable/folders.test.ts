@@ -45,7 +45,9 @@ describe('the final write, and the output folder', () => {
     // Logged every 4 steps: steps 0..28 were logged before the kill after step 30.
     expect(results.runs[1].log.map((e) => e.step)).toEqual([0, 4, 8, 12, 16, 20, 24, 28]);
     expect(results.runs[1].stepsRun).toBe(29);
-    expect(readFileSync(join(out, 'index.html'), 'utf8')).toMatch(/interrupted after 29 steps/);
+    const html = readFileSync(join(out, 'index.html'), 'utf8');
+    expect(html).toMatch(/interrupted after 29 steps/);
+    expect(html).toMatch(/<strong>Partial results:<\/strong> 1 of 4 runs finished/);
   });
 
   it('--out may be anywhere; outside reports/ it gets its own report and no reports/index.html appears', () => {
