@@ -10,6 +10,7 @@ import {
   type Manifest,
 } from '../experiment/outputFolder.ts';
 import { activeFailpoints, failpointFinalWrite } from '../experiment/failpoint.ts';
+import { describeEstimate } from '../experiment/limits.ts';
 import { loadExperiment } from '../experiment/registry.ts';
 import type { Results } from '../experiment/results.ts';
 import { runExperimentInWorkers, type RunStore } from '../experiment/runner.ts';
@@ -113,7 +114,8 @@ export function registerExperiment(program: Command, outcome: CommandOutcome): v
       }
       activeFailpoints(); // a malformed GRADLAB_FAILPOINT is bad input, found before anything runs
       const checkpointEvery = opts.checkpointEvery === undefined ? null : positiveInteger(opts.checkpointEvery, '--checkpoint-every');
-      const { exp, getTask } = validateExperiment(await loadExperiment(nameOrPath), {
+      const { exp, getTask, estimate } = validateExperiment(await loadExperiment(nameOrPath), {
+        workers,
         quick: opts.quick ?? false,
         ...(opts.steps !== undefined ? { steps: positiveInteger(opts.steps, '--steps') } : {}),
         ...(opts.seeds !== undefined ? { seeds: parseSeeds(opts.seeds) } : {}),
@@ -139,6 +141,7 @@ export function registerExperiment(program: Command, outcome: CommandOutcome): v
       if (opts.dryRun) {
         const left = opts.resume ? unfinishedRuns(dir, manifest).length : manifest.runs.length;
         process.stdout.write(`${exp.name}: ${exp.variants.length} variant(s) x ${exp.seeds.length} seed(s), ${exp.steps} steps each; ${left} run(s) to train; would write ${dir}\n`);
+        process.stdout.write(`${describeEstimate(estimate).join('\n')}\n`);
         return;
       }
       startOutputFolder(dir, manifest, opts.resume ?? false);

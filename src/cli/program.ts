@@ -23,7 +23,9 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('gradlab')
     .description('vanishing and exploding gradients in recurrent networks, measured')
     .exitOverride()
-    .showSuggestionAfterError();
+    .showSuggestionAfterError()
+    // commander's own errors ("unknown option '--forc'" and its suggestion) as our one line.
+    .configureOutput({ outputError: (text, write) => write(`gradlab: ${oneLine(text.replace(/^error: /, ''))}\n`) });
   registerExperiment(program, outcome);
   registerList(program);
   registerReport(program);

@@ -1,6 +1,7 @@
 import { zodLine } from '../io/zodLine.ts';
+import type { z } from 'zod';
 import {
-  experimentSchema, taskSchema,
+  experimentSchema, SCHEMA_LIMITS, seedListSchema, taskSchema,
   type ExperimentDefinition, type ResolvedExperiment, type ResolvedVariant, type TaskSpec,
 } from './config.ts';
 
@@ -15,10 +16,43 @@ export class ExperimentError extends Error {
   override name = 'ExperimentError';
 }
 
-function parseTask(value: unknown, where: string): TaskSpec {
-  const r = taskSchema.safeParse(value);
+/** The first line of an error's message, for a one-line report. */
+export function firstLine(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.split(/\r?\n/).map((l) => l.trim()).find((l) => l.length > 0) ?? (e instanceof Error ? e.name : 'unknown error');
+}
+
+/** safeParse that also turns a throw while reading the input (a getter of a user's .ts
+ * definition, a Proxy) into a one-line ExperimentError. */
+function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  let r: z.ZodSafeParseResult<z.output<S>>;
+  try {
+    r = schema.safeParse(value);
+  } catch (e) {
+    throw new ExperimentError(`${where}: reading it threw: ${firstLine(e)}; a definition must be plain data (no getters or proxies)`);
+  }
   if (!r.success) throw new ExperimentError(zodLine(where, r.error));
   return r.data;
+}
+
+function parseTask(value: unknown, where: string): TaskSpec {
+  return parseOrThrow(taskSchema, value, where);
+}
+
+/** --seeds and --steps from the command line, held to the schema's rules for the definition's. */
+function checkOverrides(overrides: RunOverrides): void {
+  if (overrides.seeds !== undefined) {
+    const r = seedListSchema.safeParse(overrides.seeds);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      const at = typeof issue.path[0] === 'number' ? ` (seed #${issue.path[0] + 1} of the list)` : '';
+      throw new ExperimentError(`--seeds: ${issue.message}${at}`);
+    }
+  }
+  const steps = overrides.steps;
+  if (steps !== undefined && !(Number.isInteger(steps) && steps >= 1 && steps <= SCHEMA_LIMITS.steps)) {
+    throw new ExperimentError(`--steps: must be an integer in [1, ${SCHEMA_LIMITS.steps}], got ${steps}`);
+  }
 }
 
 /**
@@ -27,9 +61,8 @@ function parseTask(value: unknown, where: string): TaskSpec {
  * replaced by its resolved sequence length, so names stay true under --quick.
  */
 export function resolveExperiment(definition: unknown, overrides: RunOverrides = {}): ResolvedExperiment {
-  const parsed = experimentSchema.safeParse(definition);
-  if (!parsed.success) throw new ExperimentError(zodLine('experiment', parsed.error));
-  const e = parsed.data;
+  checkOverrides(overrides);
+  const e = parseOrThrow(experimentSchema, definition, 'experiment');
   const q = overrides.quick ? e.quick : {};
   const variants: ResolvedVariant[] = e.variants.map((raw, i) => {
     const v = { ...e.defaults, ...raw };
@@ -67,7 +100,6 @@ export function resolveExperiment(definition: unknown, overrides: RunOverrides =
     names.add(v.name);
   }
   const steps = overrides.steps ?? q.steps ?? e.steps;
-  if (!(Number.isInteger(steps) && steps >= 1)) throw new ExperimentError(`--steps: must be an integer >= 1, got ${steps}`);
   const seeds = overrides.seeds ?? q.seeds ?? e.seeds;
   return {
     name: e.name,

@@ -165,16 +165,13 @@ function notStarted(v: ResolvedVariant, seed: number): RunResult {
   return { variant: v.name, seed, status: 'interrupted', stepsRun: 0, durationMs: 0, log: [], metrics: {}, summary: null };
 }
 
-/** An in-process run must let the event loop run now and then, or a signal handler never
- * fires while it trains; ~20 times a second costs nothing measurable. */
+/** An in-process run must let the event loop run, or a signal handler never fires while it
+ * trains: one setImmediate per step (microseconds against a step's milliseconds), so a signal
+ * stops the run at the very next step boundary. */
 function yieldingStop(stop: StopFlag | undefined): (() => Promise<boolean>) | undefined {
   if (!stop) return undefined;
-  let last = Date.now();
   return async () => {
-    if (Date.now() - last > 50) {
-      await new Promise((r) => setImmediate(r));
-      last = Date.now();
-    }
+    await new Promise((r) => setImmediate(r));
     return stop.raised;
   };
 }

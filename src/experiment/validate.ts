@@ -1,23 +1,59 @@
+import { totalmem } from 'node:os';
 import type { ResolvedExperiment, TaskSpec } from './config.ts';
-import { resolveExperiment, type RunOverrides } from './resolve.ts';
+import { checkLimits, estimateExperiment, type ExperimentEstimate } from './limits.ts';
+import { ExperimentError, resolveExperiment, type RunOverrides } from './resolve.ts';
 import { prepareTasks } from './runner.ts';
 import type { Task } from '../tasks/task.ts';
 
-/** What `gradlab experiment` checks before the first step: the definition, the overrides and
- * every task's settings. Throws ExperimentError (one line, naming the field) on the first
- * problem; nothing has run or been written by then. */
+/** What `gradlab experiment` checks before the first step: the definition, the overrides, the
+ * size estimate against this machine, every task's settings and the early-stop metric. Throws
+ * ExperimentError (one line, naming the field) on the first problem; nothing has run or been
+ * written by then. */
 export interface ValidatedExperiment {
   exp: ResolvedExperiment;
   getTask: (spec: TaskSpec) => Task;
+  /** Parameters, memory and time per variant and in total (rough; `--dry-run` prints it). */
+  estimate: ExperimentEstimate;
 }
 
 export interface ValidateOptions extends RunOverrides {
-  /** Go past soft limits (e.g. the size estimate). */
+  /** Go past soft limits (memory over half the machine's, an estimated day or more). */
   force?: boolean;
+  /** Worker threads the runs will use: that many runs hold memory at once (default 1). */
+  workers?: number;
+  /** The machine's memory; os.totalmem() unless given (tests pin it). */
+  totalMemoryBytes?: number;
+}
+
+/** The trainer reads earlyStop.metric from the task's metrics, or the validation loss. */
+const TRAINER_METRICS = ['valLoss'] as const;
+
+/** A misspelt early-stop metric would silently never stop a run: it must be one of every
+ * variant's task metrics. */
+function checkEarlyStop(exp: ResolvedExperiment, getTask: (spec: TaskSpec) => Task): void {
+  const rule = exp.earlyStop;
+  if (!rule) return;
+  exp.variants.forEach((v) => {
+    const task = getTask(v.task);
+    const allowed = [...task.metricNames, ...TRAINER_METRICS];
+    if (!allowed.includes(rule.metric)) {
+      throw new ExperimentError(
+        `experiment.earlyStop.metric: "${rule.metric}" is not a metric of variant "${v.name}" (task ${task.name}); choose one of ${allowed.join(', ')}`,
+      );
+    }
+  });
 }
 
 export function validateExperiment(definition: unknown, opts: ValidateOptions = {}): ValidatedExperiment {
+  if (opts.workers !== undefined && !(Number.isSafeInteger(opts.workers) && opts.workers >= 1)) {
+    throw new ExperimentError(`--workers: must be an integer >= 1, got ${opts.workers}`);
+  }
   const exp = resolveExperiment(definition, opts);
+  // Sizes first, from the settings alone: building a task allocates its test set, which is
+  // exactly what a huge T or testSize must not do.
+  const estimate = estimateExperiment(exp, { workers: opts.workers });
+  checkLimits(exp, estimate, { force: opts.force, totalMemoryBytes: opts.totalMemoryBytes ?? totalmem() });
   const getTask = prepareTasks(exp);
-  return { exp, getTask };
+  checkEarlyStop(exp, getTask);
+  return { exp, getTask, estimate };
 }

@@ -127,6 +127,7 @@ export function addingTask(opts: AddingOptions): Task {
     loss: 'mse',
     targets: 'last',
     baselines,
+    metricNames: variant === 'arjovsky' ? ['loss', 'mse'] : ['loss', 'mse', 'accuracy'],
     trainSampler(rng: Rng, batchSize: number) {
       const B = requireBatchSize(batchSize);
       return () => generate(rng, B);

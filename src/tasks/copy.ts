@@ -72,6 +72,7 @@ export function copyTask(opts: CopyOptions): Task {
       { metric: 'loss', value: (COPY_LENGTH * Math.log(COPY_SYMBOLS)) / L, note: `memoryless strategy: 10 log 8 / (T + 20) (Arjovsky et al. 2016, 4.1)` },
       { metric: 'accuracy', value: 1 / COPY_SYMBOLS, note: 'memoryless strategy: a uniform guess among the 8 symbols' },
     ],
+    metricNames: ['loss', 'accuracy', 'sequenceAccuracy'],
     trainSampler(rng: Rng, batchSize: number) {
       const B = requireBatchSize(batchSize);
       return () => generate(rng, B);

@@ -7,12 +7,12 @@
  * `seed` (default 0, the seed of the fixed test set).
  */
 import { ADDING_MIN_T, ADDING_VARIANTS, addingTask, type AddingVariant } from './adding.ts';
-import { requireBoolean, requireInteger, requireOneOf, show } from './common.ts';
-import { copyTask } from './copy.ts';
-import { regressionTask } from './regression.ts';
+import { DEFAULT_TEST_SIZE, requireBoolean, requireInteger, requireOneOf, show } from './common.ts';
+import { COPY_CLASSES, COPY_LENGTH, copyTask } from './copy.ts';
+import { REGRESSION_VAL_SIZE, regressionTask } from './regression.ts';
 import { SINE_MIN_T, sineTask } from './sine.ts';
 import type { Task } from './task.ts';
-import { TEMPORAL_ORDER_MIN_T, temporalOrderTask } from './temporalOrder.ts';
+import { TEMPORAL_ORDER_CLASSES, TEMPORAL_ORDER_MIN_T, TEMPORAL_ORDER_SYMBOLS, temporalOrderTask } from './temporalOrder.ts';
 
 export type { Baseline, Batch, Task } from './task.ts';
 
@@ -75,5 +75,38 @@ export function createTask(config: TaskConfig): Task {
       return sineTask({ T: requireInteger('T', raw.T, MIN_T.sine), ...generated() });
     case 'regression':
       return regressionTask({ standardize: requireBoolean('standardize', raw.standardize) });
+  }
+}
+
+/** The sizes of a task's tensors, from its config alone: nothing is generated. */
+export interface TaskDims {
+  inputSize: number;
+  outputSize: number;
+  seqLen: number;
+  /** Sequences in the fixed test set. */
+  testSize: number;
+  loss: Task['loss'];
+  targets: Task['targets'];
+}
+
+/**
+ * What createTask(config) would build, without building it: the size estimate
+ * (src/experiment/limits.ts) must know a run's tensor sizes before any test set is allocated, or
+ * a huge T would allocate it while being checked. test/tasks checks these against the built
+ * tasks. `config` must be valid (createTask's checks are not repeated here).
+ */
+export function taskDims(config: TaskConfig): TaskDims {
+  const testSize = 'testSize' in config && config.testSize !== undefined ? config.testSize : DEFAULT_TEST_SIZE;
+  switch (config.name) {
+    case 'adding':
+      return { inputSize: 2, outputSize: 1, seqLen: config.T, testSize, loss: 'mse', targets: 'last' };
+    case 'copy':
+      return { inputSize: COPY_CLASSES, outputSize: COPY_CLASSES, seqLen: config.T + 2 * COPY_LENGTH, testSize, loss: 'cross_entropy', targets: 'every_step' };
+    case 'temporal-order':
+      return { inputSize: TEMPORAL_ORDER_SYMBOLS.length, outputSize: TEMPORAL_ORDER_CLASSES.length, seqLen: config.T, testSize, loss: 'cross_entropy', targets: 'last' };
+    case 'sine':
+      return { inputSize: 1, outputSize: 1, seqLen: config.T, testSize, loss: 'mse', targets: 'last' };
+    case 'regression':
+      return { inputSize: 1, outputSize: 1, seqLen: 1, testSize: REGRESSION_VAL_SIZE, loss: 'mse', targets: 'last' };
   }
 }

@@ -135,6 +135,7 @@ export function regressionTask(opts: RegressionOptions): Task {
     loss: 'mse',
     targets: 'last',
     baselines,
+    metricNames: ['loss', 'mse', 'r2', 'lstsqMse', 'lstsqR2'],
     trainSampler(rng: Rng, batchSize: number) {
       const size = requireBatchSize(batchSize);
       const order = Array.from({ length: N }, (_, i) => i);

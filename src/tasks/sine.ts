@@ -78,6 +78,7 @@ export function sineTask(opts: SineOptions): Task {
         note: `persistence (predict v_T) on the test set; expected 1 - (sin ${SINE_OMEGA_MAX} - sin ${SINE_OMEGA_MIN})/${SINE_OMEGA_MAX - SINE_OMEGA_MIN} + 2 sigma^2 = ${SINE_PERSISTENCE_EXPECTED_MSE.toFixed(4)}`,
       },
     ],
+    metricNames: ['loss', 'mse'],
     trainSampler(rng: Rng, batchSize: number) {
       const B = requireBatchSize(batchSize);
       return () => generate(rng, B);

@@ -37,6 +37,9 @@ export interface Task {
   readonly loss: 'mse' | 'cross_entropy';
   readonly targets: 'last' | 'every_step';
   readonly baselines: readonly Baseline[];
+  /** The keys `metrics()` returns, known before any prediction: an experiment's earlyStop.metric
+   * is checked against them before the first step (a misspelt metric would never stop a run). */
+  readonly metricNames: readonly string[];
   /** A stateful sampler of training batches (fresh sequences, or epochs over a fixed set). */
   trainSampler(rng: Rng, batchSize: number): () => Batch;
   /** The fixed evaluation set. */

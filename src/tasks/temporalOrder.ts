@@ -90,6 +90,7 @@ export function temporalOrderTask(opts: TemporalOrderOptions): Task {
       { metric: 'loss', value: Math.log(NUM_CLASSES), note: 'chance: uniform over the 4 classes, cross-entropy log 4' },
       { metric: 'accuracy', value: 1 / NUM_CLASSES, note: 'chance: 4 equally likely classes' },
     ],
+    metricNames: ['loss', 'accuracy'],
     trainSampler(rng: Rng, batchSize: number) {
       const B = requireBatchSize(batchSize);
       return () => generate(rng, B);
