@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/program.ts';
-import { parameterShapes } from '../../src/nn/recurrentNet.ts';
 import { gradlab } from '../helpers/cli.ts';
 import { fcParams } from '../helpers/fc.ts';
+import { caseArb } from '../parity/randomCase.ts';
 
 /**
  * Generated bad input for `gradlab experiment --dry-run` and `gradlab grad --case`, run through
@@ -271,30 +271,8 @@ const optionsArb = fc.oneof(
 
 // ---- grad cases ----------------------------------------------------------------------------------
 
-function fill(shape: readonly number[], k: { n: number }): Json {
-  return shape.length === 0 ? Math.sin(++k.n) * 0.5 : Array.from({ length: shape[0] }, () => fill(shape.slice(1), k));
-}
-
-const validGradCaseArb: fc.Arbitrary<Json> = fc.record({
-  cell: fc.constantFrom('rnn_tanh', 'rnn_relu', 'lstm', 'gru'),
-  inputSize: fc.integer({ min: 1, max: 3 }),
-  hiddenSize: fc.integer({ min: 1, max: 4 }),
-  numLayers: fc.integer({ min: 1, max: 2 }),
-  outputSize: fc.integer({ min: 1, max: 3 }),
-  B: fc.integer({ min: 1, max: 3 }),
-  T: fc.integer({ min: 1, max: 4 }),
-  loss: fc.constantFrom('mse', 'cross_entropy'),
-  h0: fc.boolean(),
-}).map(({ B, T, loss, h0, ...model }) => {
-  const k = { n: 0 };
-  const params: Record<string, Json> = {};
-  for (const [name, shape] of parameterShapes(model as Parameters<typeof parameterShapes>[0])) params[name] = fill(shape, k);
-  const y: Json = loss === 'mse' ? fill([B, model.outputSize], k) : Array.from({ length: B }, (_, b) => b % model.outputSize);
-  return {
-    model, params, x: fill([B, T, model.inputSize], k), y, loss,
-    ...(h0 ? { h0: fill([model.numLayers, B, model.hiddenSize], k) } : {}),
-  } as Json;
-});
+// Valid cases of every cell, shape and loss: the parity suite's generator.
+const validGradCaseArb = caseArb() as fc.Arbitrary<Json>;
 
 const gradCaseArb: fc.Arbitrary<Json> = fc.oneof(
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 4 }) as fc.Arbitrary<Json> },

@@ -11,6 +11,7 @@ import { validateExperiment, type ValidateOptions } from '../../src/experiment/v
 import { parameterShapes } from '../../src/nn/recurrentNet.ts';
 import { taskDims } from '../../src/tasks/index.ts';
 import { numel } from '../../src/tensor/shape.ts';
+import { tinyDefinition } from '../helpers/definitions.ts';
 import { gradlab } from '../helpers/cli.ts';
 
 /**
@@ -23,18 +24,7 @@ import { gradlab } from '../helpers/cli.ts';
 // Definitions are edited as loose JSON on purpose: the point is to feed the validation bad input.
 type Def = Record<string, any>;
 
-const valid: Def = {
-  name: 'limits-probe',
-  description: 'a tiny valid experiment',
-  task: { name: 'adding', T: 6, variant: 'arjovsky', testSize: 16 },
-  steps: 3,
-  seeds: [0],
-  batchSize: 4,
-  logEvery: 1,
-  valSize: 8,
-  defaults: { cell: 'lstm', hiddenSize: 3, optimizer: { name: 'adam' } },
-  variants: [{ name: 'a' }],
-};
+const valid: Def = tinyDefinition('limits-probe');
 
 function def(edit: (e: Def) => void): Def {
   const e = structuredClone(valid);

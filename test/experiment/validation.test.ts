@@ -3,19 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gradlab, REPO } from '../helpers/cli.ts';
+import { tinyDefinition } from '../helpers/definitions.ts';
 
-const valid = {
-  name: 'validation-probe',
-  description: 'a tiny valid experiment',
-  task: { name: 'adding', T: 6, variant: 'arjovsky', testSize: 16 },
-  steps: 3,
-  seeds: [0],
-  batchSize: 4,
-  logEvery: 1,
-  valSize: 8,
-  defaults: { cell: 'lstm', hiddenSize: 3, optimizer: { name: 'adam' } },
-  variants: [{ name: 'a' }],
-};
+const valid = tinyDefinition('validation-probe');
 
 // Definitions are mutated as loose JSON on purpose: the point is to feed the CLI bad input.
 type Mutation = (e: Record<string, any>) => void;

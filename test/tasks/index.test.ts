@@ -2,17 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TEST_SET_STREAM } from '../../src/tasks/common.ts';
 import { createTask, TASK_NAMES, type TaskConfig } from '../../src/tasks/index.ts';
 import { Rng } from '../../src/tensor/rng.ts';
-import { expectSameBatch, sameBatch } from './taskHelpers.ts';
-
-/** One small config per generated task (regression is deterministic data, tested on its own). */
-const GENERATED: TaskConfig[] = [
-  { name: 'adding', T: 12, variant: 'arjovsky', testSize: 20 },
-  { name: 'adding', T: 24, variant: 'hochreiter', testSize: 20 },
-  { name: 'copy', T: 5, testSize: 20 },
-  { name: 'temporal-order', T: 30, testSize: 20 },
-  { name: 'sine', T: 10, testSize: 20 },
-];
-const ALL: TaskConfig[] = [...GENERATED, { name: 'regression', standardize: false }, { name: 'regression', standardize: true }];
+import { ALL, expectSameBatch, GENERATED, sameBatch } from './taskHelpers.ts';
 
 const label = (c: TaskConfig): string => JSON.stringify(c);
 

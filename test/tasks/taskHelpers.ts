@@ -1,3 +1,4 @@
+import type { TaskConfig } from '../../src/tasks/index.ts';
 import { expect } from 'vitest';
 import type { Batch } from '../../src/tasks/task.ts';
 
@@ -68,3 +69,13 @@ export function decodeOneHot(batch: Batch): number[][] {
   }
   return out;
 }
+
+/** One small config per generated task (regression is deterministic data, tested on its own). */
+export const GENERATED: TaskConfig[] = [
+  { name: 'adding', T: 12, variant: 'arjovsky', testSize: 20 },
+  { name: 'adding', T: 24, variant: 'hochreiter', testSize: 20 },
+  { name: 'copy', T: 5, testSize: 20 },
+  { name: 'temporal-order', T: 30, testSize: 20 },
+  { name: 'sine', T: 10, testSize: 20 },
+];
+export const ALL: TaskConfig[] = [...GENERATED, { name: 'regression', standardize: false }, { name: 'regression', standardize: true }];
