@@ -22,6 +22,7 @@ import { gitCommit, packageVersion } from './provenance.ts';
 import type { CommandOutcome } from './program.ts';
 import { createProgress } from './progress.ts';
 import { finishReport } from './reportHook.ts';
+import { parseShard } from './shardOption.ts';
 import { shellQuote } from './shellQuote.ts';
 import { shownPath } from './shownPath.ts';
 import { UsageError } from './usageError.ts';
@@ -36,6 +37,8 @@ interface ExperimentCliOptions {
   force?: boolean;
   resume?: boolean;
   checkpointEvery?: string;
+  shard?: string;
+  shards?: string;
   workers: string;
 }
 
@@ -100,6 +103,8 @@ export function registerExperiment(program: Command, outcome: CommandOutcome): v
     .option('--force', 'write into a folder holding other results (replacing gradlab\'s files there), and go past soft size limits')
     .option('--dry-run', 'validate everything and print the plan; train nothing, write nothing')
     .option('--checkpoint-every <n>', 'logged steps between checkpoints (default: about four per run)')
+    .option('--shard <k/n|auto>', 'train only shard k of n: the runs whose index (results order) mod n is k; auto reads a Slurm array task\'s SLURM_ARRAY_TASK_ID/COUNT or a Kubernetes Indexed Job\'s JOB_COMPLETION_INDEX (with --shards); combine the shards with gradlab merge')
+    .option('--shards <n>', 'the number of shards, for --shard auto in a Kubernetes Indexed Job')
     .option('--workers <n>', 'runs trained side by side in worker threads; results are identical for any n (default: one per CPU core)', String(availableParallelism()))
     .addHelpText('after', EXIT_HELP)
     .action(async (nameOrPath: string, opts: ExperimentCliOptions, cmd: Command) => {
@@ -113,6 +118,7 @@ export function registerExperiment(program: Command, outcome: CommandOutcome): v
         workers = 1;
       }
       activeFailpoints(); // a malformed GRADLAB_FAILPOINT is bad input, found before anything runs
+      const shard = parseShard(opts.shard, opts.shards, process.env);
       const checkpointEvery = opts.checkpointEvery === undefined ? null : positiveInteger(opts.checkpointEvery, '--checkpoint-every');
       const { exp, getTask, estimate } = validateExperiment(await loadExperiment(nameOrPath), {
         workers,
@@ -132,7 +138,8 @@ export function registerExperiment(program: Command, outcome: CommandOutcome): v
         configHash: configHash(exp),
         config: exp,
         baselines: [...getTask(exp.task).baselines],
-        runs: plannedRuns(exp),
+        runs: plannedRuns(exp, shard),
+        shard,
         startedAt: new Date().toISOString(),
         command: `gradlab ${argv.filter((a) => a !== '--force').map(shellQuote).join(' ')}`,
         priorDurationMs: 0,
@@ -140,7 +147,8 @@ export function registerExperiment(program: Command, outcome: CommandOutcome): v
       const manifest = checkOutputFolder(dir, planned, { resume: opts.resume ?? false, force: opts.force ?? false });
       if (opts.dryRun) {
         const left = opts.resume ? unfinishedRuns(dir, manifest).length : manifest.runs.length;
-        process.stdout.write(`${exp.name}: ${exp.variants.length} variant(s) x ${exp.seeds.length} seed(s), ${exp.steps} steps each; ${left} run(s) to train; would write ${dir}\n`);
+        const of = shard ? ` (shard ${shard.index}/${shard.count} of ${exp.variants.length * exp.seeds.length} runs)` : '';
+        process.stdout.write(`${exp.name}: ${exp.variants.length} variant(s) x ${exp.seeds.length} seed(s), ${exp.steps} steps each; ${left} run(s) to train${of}; would write ${dir}\n`);
         process.stdout.write(`${describeEstimate(estimate).join('\n')}\n`);
         return;
       }
@@ -190,7 +198,8 @@ async function runAndWrite(exp: ResolvedExperiment, manifest: Manifest, dir: str
   const progress = createProgress();
   let crash: Error | null = null;
   try {
-    await runExperimentInWorkers(exp, { backend: choice.backend, workers: choice.workers, progress, store, stop });
+    const only = manifest.shard ? new Set(manifest.runs.map((r) => r.index)) : undefined;
+    await runExperimentInWorkers(exp, { backend: choice.backend, workers: choice.workers, progress, store, stop, only });
   } catch (e) {
     crash = e as Error;
   } finally {

@@ -3,6 +3,7 @@ import { ExperimentError } from '../experiment/resolve.ts';
 import { registerExperiment } from './experiment.ts';
 import { registerGrad } from './grad.ts';
 import { registerList } from './list.ts';
+import { registerMerge } from './merge.ts';
 import { registerReport } from './report.ts';
 import { UsageError } from './usageError.ts';
 
@@ -30,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
   registerList(program);
   registerReport(program);
   registerGrad(program);
+  registerMerge(program, outcome);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return outcome.exitCode;

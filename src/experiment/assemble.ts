@@ -33,6 +33,7 @@ export function assembleResults(dir: string, m: Manifest, env: ResultsEnv): Resu
     config: m.config,
     baselines: m.baselines,
     env,
+    ...(m.shard ? { shard: m.shard } : {}),
     runs: m.runs.map((id) => runFromFiles(dir, id, cellOf.get(id.variant) ?? '')),
   };
 }

@@ -24,6 +24,12 @@ export interface Numerics {
   kernels: string;
 }
 
+/** Shard `index` of `count`: the runs whose index (results order) mod count is index. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
 export interface Manifest {
   schema: typeof MANIFEST_SCHEMA;
   experiment: string;
@@ -33,8 +39,11 @@ export interface Manifest {
   configHash: string;
   config: ResolvedExperiment;
   baselines: Baseline[];
-  /** The runs in results order; their files are runs/run-<index>.*. */
+  /** The runs this folder trains, in results order (a shard's subset of them); their files are
+   * runs/run-<index>.*. */
   runs: RunIdentity[];
+  /** Set when the folder holds one shard of the runs (see `gradlab merge`). */
+  shard: Shard | null;
   /** The first attempt's start and command line (what reproduces the results). */
   startedAt: string;
   command: string;
@@ -46,8 +55,10 @@ export function configHash(config: ResolvedExperiment): string {
   return createHash('sha256').update(JSON.stringify(config)).digest('hex');
 }
 
-export function plannedRuns(exp: ResolvedExperiment): RunIdentity[] {
-  return exp.variants.flatMap((v) => exp.seeds.map((seed) => ({ variant: v.name, seed }))).map((r, index) => ({ index, ...r }));
+/** Every run of an experiment, or those of one shard, in results order. */
+export function plannedRuns(exp: ResolvedExperiment, shard: Shard | null = null): RunIdentity[] {
+  const all = exp.variants.flatMap((v) => exp.seeds.map((seed) => ({ variant: v.name, seed }))).map((r, index) => ({ index, ...r }));
+  return shard ? all.filter((r) => r.index % shard.count === shard.index) : all;
 }
 
 function show(v: unknown): string {
@@ -140,6 +151,7 @@ export function checkOutputFolder(dir: string, planned: Manifest, choice: Folder
     if (!existing) throw new ExperimentError(`--resume: ${dir} holds no gradlab run to resume (no ${MANIFEST_FILE}); run without --resume`);
     const diff = firstDifference(existing.gradlab, planned.gradlab, 'gradlab version')
       ?? firstDifference(existing.numerics, planned.numerics, 'numerics')
+      ?? firstDifference(existing.shard ?? null, planned.shard, 'shard')
       ?? (existing.configHash === planned.configHash ? null : firstDifference(existing.config, planned.config, 'config') ?? 'config: the configuration hash differs');
     if (diff) throw new ExperimentError(`--resume: ${dir} was started with another setup (${diff}); pass the same definition and options, or start over with --force instead of --resume`);
     return { ...existing, numerics: planned.numerics };

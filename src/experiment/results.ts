@@ -94,5 +94,8 @@ export interface Results {
   /** Reference lines from the task, e.g. MSE 1/6 for the adding problem. */
   baselines: { metric: string; value: number; note: string }[];
   env: ResultsEnv;
+  /** A shard's partial results: shard `index` of `count` (the runs whose index mod count is
+   * index); `gradlab merge` combines the shards. Absent for a whole experiment. */
+  shard?: { index: number; count: number };
   runs: RunResult[];
 }

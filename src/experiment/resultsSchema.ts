@@ -37,5 +37,6 @@ export const resultsFileSchema = z.looseObject({
     gradlab: z.string(), node: z.string(), backend: z.string(), platform: z.string(),
     gitCommit: z.string().nullable(), startedAt: z.string(), durationMs: z.number(), command: z.string(),
   }),
+  shard: z.looseObject({ index: z.number().int().min(0), count: z.number().int().min(1) }).optional(),
   runs: z.array(run),
 });

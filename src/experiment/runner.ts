@@ -42,6 +42,8 @@ export interface RunnerOptions {
   /** Once raised, every run stops at its next step boundary (after a checkpoint) and runs not
    * yet started are not started. */
   stop?: StopFlag;
+  /** Only the runs with these indices (results order): a shard. Default: every run. */
+  only?: ReadonlySet<number>;
 }
 
 /** How one run is driven: progress, and (with a store) its files and the stop flag. */
@@ -193,9 +195,11 @@ export async function runExperiment(exp: ResolvedExperiment, opts: RunnerOptions
   const runs: RunResult[] = [];
   const total = exp.variants.length * exp.seeds.length;
   const shouldStop = yieldingStop(opts.stop);
+  let index = -1;
   for (const v of exp.variants) {
     for (const seed of exp.seeds) {
-      const index = runs.length;
+      index++;
+      if (opts.only && !opts.only.has(index)) continue;
       const done = opts.store?.resume ? finishedRun(opts.store, { index, variant: v.name, seed }) : null;
       if (done || opts.stop?.raised) {
         runs.push(done ?? notStarted(v, seed));
@@ -221,8 +225,9 @@ export async function runExperimentInWorkers(exp: ResolvedExperiment, opts: Runn
   if (workers <= 1) return runExperiment(exp, opts);
   if (opts.backend.name !== 'cpu') throw new Error(`worker threads run the cpu backend only, not ${opts.backend.name}`);
   const getTask = prepareTasks(exp);
-  const jobs: RunJob[] = exp.variants.flatMap((_, variant) => exp.seeds.map((seed) => ({ variant, seed, index: 0 })));
-  jobs.forEach((j, i) => (j.index = i));
+  const all: RunJob[] = exp.variants.flatMap((_, variant) => exp.seeds.map((seed) => ({ variant, seed, index: 0 })));
+  all.forEach((j, i) => (j.index = i));
+  const jobs = opts.only ? all.filter((j) => opts.only!.has(j.index)) : all;
   const live = new Map<number, RunProgress>();
   const runs = await runInWorkers(exp, jobs, workers, {
     store: opts.store,
@@ -231,7 +236,7 @@ export async function runExperimentInWorkers(exp: ResolvedExperiment, opts: Runn
     notStarted: (j) => notStarted(exp.variants[j.variant], j.seed),
   }, {
     start: (j) => {
-      const p = opts.progress?.startRun(`${exp.variants[j.variant].name} seed ${j.seed}`, j.index, jobs.length, exp.steps);
+      const p = opts.progress?.startRun(`${exp.variants[j.variant].name} seed ${j.seed}`, j.index, all.length, exp.steps);
       if (p) live.set(j.index, p);
     },
     step: (j, step, loss) => live.get(j.index)?.step(step, loss),

@@ -39,18 +39,20 @@ export interface PoolOptions {
 /**
  * Run jobs on `workers` threads, each thread taking the next job when it finishes one. Runs are
  * independent and seeded, so the results are identical to a serial run whatever the schedule;
- * they are returned in job order. Once the stop flag is raised, running jobs stop at their next
+ * they are returned in the order of `jobs`. Once the stop flag is raised, running jobs stop at their next
  * step boundary and no new job starts.
  */
 export async function runInWorkers(
   exp: ResolvedExperiment, jobs: readonly RunJob[], workers: number, pool: PoolOptions,
   hooks: { start?: (job: RunJob) => void; step?: (job: RunJob, step: number, loss: number) => void; end?: (job: RunJob, r: RunResult) => void } = {},
 ): Promise<RunResult[]> {
-  const results = new Array<RunResult>(jobs.length);
+  // Keyed by the run's index in results order: a shard's jobs are a subset of them.
+  const results = new Map<number, RunResult>();
+  const byIndex = new Map(jobs.map((j) => [j.index, j]));
   const todo: RunJob[] = [];
   for (const job of jobs) {
     const done = pool.done?.(job) ?? null;
-    if (done) results[job.index] = done;
+    if (done) results.set(job.index, done);
     else todo.push(job);
   }
   let next = 0;
@@ -81,10 +83,10 @@ export async function runInWorkers(
         w.postMessage({ experiment: exp, job, store: pool.store, stop: stop.shared } satisfies WorkerRequest);
       };
       w.on('message', (m: WorkerReply) => {
-        const job = jobs[m.index];
+        const job = byIndex.get(m.index)!;
         if (m.step) hooks.step?.(job, m.step.step, m.step.loss);
         if (m.result) {
-          results[m.index] = m.result;
+          results.set(m.index, m.result);
           hooks.end?.(job, m.result);
           give();
         }
@@ -97,6 +99,5 @@ export async function runInWorkers(
     await Promise.all(threads.map((w) => w.terminate()));
   }
   if (crash) throw crash;
-  for (const job of todo) results[job.index] ??= pool.notStarted(job);
-  return results;
+  return jobs.map((j) => results.get(j.index) ?? pool.notStarted(j));
 }
