@@ -26,6 +26,7 @@ import { parseShard } from './shardOption.ts';
 import { shellQuote } from './shellQuote.ts';
 import { shownPath } from './shownPath.ts';
 import { UsageError } from './usageError.ts';
+import { printable } from './terminalText.ts';
 
 interface ExperimentCliOptions {
   seeds?: string;
@@ -110,6 +111,12 @@ export function registerExperiment(program: Command, outcome: CommandOutcome): v
     .action(async (nameOrPath: string, opts: ExperimentCliOptions, cmd: Command) => {
       if (opts.backend !== 'cpu' && opts.backend !== 'webgpu') throw new UsageError(`--backend must be cpu or webgpu, got "${opts.backend}"`);
       let workers = positiveInteger(opts.workers, '--workers');
+      const cores = availableParallelism();
+      if (workers > cores) {
+        // More threads than cores only makes the runs take turns (and hold memory meanwhile).
+        process.stderr.write(`gradlab: --workers ${workers} is more than this machine's ${cores} cores; using ${cores}\n`);
+        workers = cores;
+      }
       if (opts.backend === 'webgpu') {
         // One device, driven from this thread: runs take turns on it.
         if (workers > 1 && cmd.getOptionValueSource('workers') === 'cli') {
@@ -228,7 +235,7 @@ async function runAndWrite(exp: ResolvedExperiment, manifest: Manifest, dir: str
   const finished = results.runs.length - unfinished;
   const resumeLine = `${finished} of ${results.runs.length} runs finished; resume with: ${resumeCommand(choice.argv, dir)}`;
   if (crash) {
-    process.stderr.write(`gradlab: the experiment stopped: ${crash.message.split('\n')[0]}; ${resumeLine}\n`);
+    process.stderr.write(`gradlab: the experiment stopped: ${printable(crash.message.split('\n')[0])}; ${resumeLine}\n`);
     return 1;
   }
   if (signal) {
@@ -258,6 +265,6 @@ function printSummary(results: Results): void {
       .map((s) => [s, runs.filter((r) => r.status === s).length] as const)
       .filter(([, n]) => n > 0)
       .map(([s, n]) => `${n} ${s}`);
-    process.stdout.write(`${variant}: ${parts.join(', ') || 'no finished run'}${counts.length ? ` (of ${runs.length} runs: ${counts.join(', ')})` : ''}\n`);
+    process.stdout.write(`${printable(variant)}: ${parts.join(', ') || 'no finished run'}${counts.length ? ` (of ${runs.length} runs: ${counts.join(', ')})` : ''}\n`);
   }
 }

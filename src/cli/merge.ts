@@ -9,6 +9,7 @@ import type { CommandOutcome } from './program.ts';
 import { gitCommit } from './provenance.ts';
 import { finishReport } from './reportHook.ts';
 import { shownPath } from './shownPath.ts';
+import { printable } from './terminalText.ts';
 
 /** The env of the first input that has a results.json (how the runs were made), else now's. */
 function mergedEnv(dirs: readonly string[], base: Omit<ResultsEnv, 'node' | 'platform' | 'gitCommit'>): ResultsEnv {
@@ -51,7 +52,7 @@ export function registerMerge(program: Command, outcome: CommandOutcome): void {
       const report = finishReport(out, results);
       process.stderr.write(`merged ${plan.manifest.runs.length - plan.missing.length} of ${plan.manifest.runs.length} runs from ${folders.length} folder(s); wrote ${shownPath(join(out, 'results.json'))} and ${shownPath(report)}\n`);
       if (plan.missing.length > 0) {
-        const names = plan.missing.map((r) => `${r.index} (${r.variant} seed ${r.seed})`);
+        const names = plan.missing.map((r) => `${r.index} (${printable(r.variant)} seed ${r.seed})`);
         process.stderr.write(`gradlab: merge: ${plan.missing.length} run(s) missing: ${names.join(', ')}; run their shards, or resume the merged folder with gradlab experiment ... --out ${shownPath(out)} --resume\n`);
         outcome.exitCode = 1;
       }

@@ -6,6 +6,8 @@ import { registerList } from './list.ts';
 import { registerMerge } from './merge.ts';
 import { registerReport } from './report.ts';
 import { UsageError } from './usageError.ts';
+import { printable } from './terminalText.ts';
+import { packageVersion } from './provenance.ts';
 
 /** What a command reports back to main(): the exit code it decided on. */
 export interface CommandOutcome {
@@ -26,7 +28,8 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .showSuggestionAfterError()
     // commander's own errors ("unknown option '--forc'" and its suggestion) as our one line.
-    .configureOutput({ outputError: (text, write) => write(`gradlab: ${oneLine(text.replace(/^error: /, ''))}\n`) });
+    .configureOutput({ outputError: (text, write) => write(`gradlab: ${printable(oneLine(text.replace(/^error: /, '')))}\n`) })
+    .version(packageVersion(), '-V, --version', 'print gradlab\'s version');
   registerExperiment(program, outcome);
   registerList(program);
   registerReport(program);
@@ -41,7 +44,7 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? 0 : 2;
     }
     if (e instanceof UsageError || e instanceof ExperimentError) {
-      process.stderr.write(`gradlab: ${oneLine(e.message)}\n`);
+      process.stderr.write(`gradlab: ${printable(oneLine(e.message))}\n`);
       return 2;
     }
     throw e;

@@ -1,9 +1,10 @@
 import cliProgress from 'cli-progress';
 import type { ProgressSink, RunProgress } from '../experiment/runner.ts';
 import type { RunResult } from '../experiment/results.ts';
+import { printable } from './terminalText.ts';
 
 function outcome(r: RunResult): string {
-  if (r.status === 'failed') return `FAILED: ${r.error}`;
+  if (r.status === 'failed') return `FAILED: ${printable(r.error ?? '')}`;
   if (r.status === 'diverged') return `diverged at step ${r.divergedAtStep}`;
   if (r.status === 'interrupted') return `interrupted after ${r.stepsRun} steps (checkpointed)`;
   const shown = Object.entries(r.metrics).slice(0, 4).map(([k, v]) => `${k} ${v === null ? 'null' : Number(v).toPrecision(4)}`);
@@ -39,7 +40,7 @@ function plainRun(stream: NodeJS.WritableStream, label: string, steps: number): 
  * lines. Call `close()` when every run has ended.
  */
 export function createProgress(stream: NodeJS.WriteStream = process.stderr): ProgressSink & { close(): void } {
-  if (!stream.isTTY) return { startRun: (name, index, total, steps) => plainRun(stream, `[${index + 1}/${total}] ${name}`, steps), close() {} };
+  if (!stream.isTTY) return { startRun: (name, index, total, steps) => plainRun(stream, `[${index + 1}/${total}] ${printable(name)}`, steps), close() {} };
   const bars = new cliProgress.MultiBar({
     format: '{label} {bar} {value}/{total} | {rate} steps/s | loss {loss} | ETA {eta_formatted}',
     stream,
@@ -48,7 +49,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
   }, cliProgress.Presets.shades_classic);
   return {
     startRun(name, index, total, steps) {
-      const label = `[${index + 1}/${total}] ${name}`;
+      const label = `[${index + 1}/${total}] ${printable(name)}`;
       let first: { step: number; at: number } | null = null;
       const bar = bars.create(steps, 0, { label, loss: '-', rate: '-' });
       return {
