@@ -381,8 +381,10 @@ export function formatBytes(bytes: number): string {
 
 /** 5400 -> "1.5 h". */
 export function formatSeconds(seconds: number): string {
-  if (seconds < 1) return `${(seconds * 1000).toPrecision(2)} ms`;
-  if (seconds < 120) return `${seconds.toPrecision(2)} s`;
+  // Two significant digits, never in exponent form (toPrecision writes 200 as "2.0e+2").
+  const two = (x: number): string => (x >= 100 ? String(Math.round(x)) : x.toPrecision(2));
+  if (seconds < 1) return `${two(seconds * 1000)} ms`;
+  if (seconds < 120) return `${two(seconds)} s`;
   if (seconds < 7200) return `${(seconds / 60).toPrecision(3)} min`;
   if (seconds < 3 * 86400) return `${(seconds / 3600).toPrecision(3)} h`;
   const days = seconds / 86400;
