@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExperimentError } from '../experiment/resolve.ts';
 import { registerExperiment } from './experiment.ts';
+import { registerExport } from './export.ts';
 import { registerGrad } from './grad.ts';
 import { registerList } from './list.ts';
 import { registerMerge } from './merge.ts';
@@ -35,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
   registerReport(program);
   registerGrad(program);
   registerMerge(program, outcome);
+  registerExport(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return outcome.exitCode;
