@@ -1,32 +1,19 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { availableParallelism } from 'node:os';
-import { main } from '../../src/cli/program.ts';
 import { printable } from '../../src/cli/terminalText.ts';
 import { writeDefinition, TINY } from '../helpers/durable.ts';
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+import { runMain } from '../helpers/inProcess.ts';
 
 describe('what every CLI has', () => {
   it('--version prints the package version', async () => {
     const { version } = (await import('../../package.json', { with: { type: 'json' } })).default as { version: string };
-    const r = await run(['--version']);
+    const r = await runMain(['--version']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`${version}\n`);
   });
 
   it('list --json gives every shipped experiment with its description', async () => {
-    const r = await run(['list', '--json']);
+    const r = await runMain(['list', '--json']);
     const list = JSON.parse(r.stdout) as { name: string; description: string }[];
     expect(list.map((e) => e.name)).toEqual(['accumulation', 'exploding', 'residual', 'seed-regression', 'vanishing']);
     expect(list.every((e) => e.description.length > 10)).toBe(true);
@@ -34,7 +21,7 @@ describe('what every CLI has', () => {
 
   it('--workers above the number of cores is capped, with one line', async () => {
     const cores = availableParallelism();
-    const r = await run(['experiment', writeDefinition(TINY), '--workers', String(cores + 3), '--dry-run', '--out', '/tmp/never-written']);
+    const r = await runMain(['experiment', writeDefinition(TINY), '--workers', String(cores + 3), '--dry-run', '--out', '/tmp/never-written']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(`gradlab: --workers ${cores + 3} is more than this machine's ${cores} cores; using ${cores}\n`);
   });
@@ -42,7 +29,7 @@ describe('what every CLI has', () => {
   it('names with control characters, line separators or bidi overrides reach the terminal escaped', async () => {
     expect(printable('a\u001b[31mred\u0007\u2028\u202eevil\u0085ok ü 漢')).toBe('a\\u{1b}[31mred\\u{7}\\u{2028}\\u{202e}evil\\u{85}ok ü 漢');
     const hostile = { ...TINY, name: 'durable-hostile', steps: 2, logEvery: 1, seeds: [0], variants: [{ name: 'x\u001b[2J\u202e' }] };
-    const r = await run(['experiment', writeDefinition(hostile), '--workers', '1', '--out', `/tmp/gradlab-hostile-${process.pid}`, '--force']);
+    const r = await runMain(['experiment', writeDefinition(hostile), '--workers', '1', '--out', `/tmp/gradlab-hostile-${process.pid}`, '--force']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('x\\u{1b}[2J\\u{202e}: ');
     expect(`${r.stdout}${r.stderr}`).not.toMatch(/[\u001b\u202e]/u);

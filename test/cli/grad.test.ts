@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { GRAD_CASE_LIMITS } from '../../src/cli/gradCase.ts';
 import { parameterShapes, type RecurrentNetConfig } from '../../src/nn/recurrentNet.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gradlab } from '../helpers/cli.ts';
+import { runMain } from '../helpers/inProcess.ts';
 
 function shapeOf(v: unknown): number[] {
   return Array.isArray(v) ? [v.length, ...shapeOf(v[0])] : [];
@@ -114,13 +118,26 @@ describe('gradlab grad', () => {
     ['too many layer-steps (2 layers, T = 500,001)', () => ({ ...validCase(), x: claimedX(1, 500_001, 3) }),
       new RegExp(`T = 500001 steps and model\\.numLayers is 2, so numLayers\\*T = 1000002 layer-steps; at most ${GRAD_CASE_LIMITS.layerSteps}`)],
   ];
-  it.each(limits)('%s: exits 2 with one line naming the field and the limit', (_what, build, message) => {
+  it('the 10M-layer case through the binary: exits 2 with one line, at once', () => {
+    const [, build, message] = limits[0];
     const r = gradlab(['grad', '--case', '-'], { input: JSON.stringify(build()), timeoutMs: LIMIT_TIMEOUT_MS });
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message);
-  });
+  }, LIMIT_TIMEOUT_MS);
+
+  // The same checks in this process (main() is what the binary runs), each time-boxed by the
+  // test's timeout.
+  it.each(limits)('%s: exits 2 with one line naming the field and the limit', async (_what, build, message) => {
+    const file = join(mkdtempSync(join(tmpdir(), 'gradlab-case-')), 'case.json');
+    writeFileSync(file, JSON.stringify(build()));
+    const r = await runMain(['grad', '--case', file]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+  }, LIMIT_TIMEOUT_MS);
 
   it('refuses an unreadable file and non-JSON with exit 2', () => {
     expect(gradlab(['grad', '--case', '/nonexistent/case.json']).status).toBe(2);

@@ -1,24 +1,10 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/program.ts';
+import { describe, expect, it } from 'vitest';
 import { parseShard } from '../../src/cli/shardOption.ts';
 import { comparable, tempDir, TINY, writeDefinition } from '../helpers/durable.ts';
 import { fcParams } from '../helpers/fc.ts';
-
-/** main() in this process, with its output captured (shards and merges of a tiny experiment
- * take milliseconds; a process each would take a second). */
-async function run(args: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  try {
-    return { code: await main(args), stderr };
-  } finally {
-    err.mockRestore();
-    out.mockRestore();
-  }
-}
+import { runMain } from '../helpers/inProcess.ts';
 
 // 2 variants x 3 seeds = 6 runs, so that n = 1..5 shards split them unevenly (and n = 5 leaves
 // one shard with two runs, the others with one).
@@ -37,7 +23,7 @@ describe('--shard k/n and gradlab merge', () => {
     let dir = shardDirs.get(key);
     if (!dir) {
       dir = join(root, `n${n}`, `shard-${k}`);
-      const r = await run(['experiment', def, '--shard', key, '--workers', '1', '--out', dir]);
+      const r = await runMain(['experiment', def, '--shard', key, '--workers', '1', '--out', dir]);
       expect(r.code, r.stderr).toBe(0);
       shardDirs.set(key, dir);
     }
@@ -46,7 +32,7 @@ describe('--shard k/n and gradlab merge', () => {
 
   it('merging every shard equals the unsharded run, for n = 1..5; merging some names exactly the missing runs', async () => {
     const ref = join(root, 'whole');
-    expect((await run(['experiment', def, '--workers', '1', '--out', ref])).code).toBe(0);
+    expect((await runMain(['experiment', def, '--workers', '1', '--out', ref])).code).toBe(0);
     whole = comparable(ref);
     const plan = fc.integer({ min: 1, max: 5 }).chain((n) => fc.record({
       n: fc.constant(n),
@@ -60,7 +46,7 @@ describe('--shard k/n and gradlab merge', () => {
       for (const k of shards) dirs.push(await shard(k, n));
       if (twice) dirs.push(dirs[0]);
       const out = join(root, `merge-${merges++}`);
-      const r = await run(['merge', ...dirs, '--out', out]);
+      const r = await runMain(['merge', ...dirs, '--out', out]);
       const missing = Array.from({ length: RUNS }, (_, i) => i).filter((i) => !shards.includes(i % n));
       if (missing.length === 0) {
         expect(r.code, r.stderr).toBe(0);
@@ -75,19 +61,19 @@ describe('--shard k/n and gradlab merge', () => {
 
   it('a merged folder with missing runs resumes to the whole experiment', async () => {
     const out = join(root, 'partial');
-    expect((await run(['merge', await shard(0, 3), await shard(2, 3), '--out', out])).code).toBe(1);
-    const r = await run(['experiment', def, '--workers', '1', '--out', out, '--resume']);
+    expect((await runMain(['merge', await shard(0, 3), await shard(2, 3), '--out', out])).code).toBe(1);
+    const r = await runMain(['experiment', def, '--workers', '1', '--out', out, '--resume']);
     expect(r.code, r.stderr).toBe(0);
     expect(comparable(out)).toBe(whole);
   });
 
   it('refuses folders of different setups, naming the first difference, and a merge into one of its inputs', async () => {
     const other = join(root, 'other-steps');
-    expect((await run(['experiment', writeDefinition({ ...SIX, steps: 10 }), '--shard', '1/2', '--workers', '1', '--out', other])).code).toBe(0);
-    const r = await run(['merge', await shard(0, 2), other, '--out', join(root, 'bad')]);
+    expect((await runMain(['experiment', writeDefinition({ ...SIX, steps: 10 }), '--shard', '1/2', '--workers', '1', '--out', other])).code).toBe(0);
+    const r = await runMain(['merge', await shard(0, 2), other, '--out', join(root, 'bad')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^gradlab: merge: .*other-steps and .*shard-0 ran different setups \(config\.steps: was 12, now 10\); merge only shards of one experiment\n$/);
-    const into = await run(['merge', await shard(0, 2), await shard(1, 2), '--out', await shard(1, 2)]);
+    const into = await runMain(['merge', await shard(0, 2), await shard(1, 2), '--out', await shard(1, 2)]);
     expect(into.code).toBe(2);
     expect(into.stderr).toMatch(/is one of the folders being merged/);
   });
