@@ -11,6 +11,7 @@ import {
 } from '../experiment/outputFolder.ts';
 import { activeFailpoints, failpointFinalWrite } from '../experiment/failpoint.ts';
 import { describeEstimate } from '../experiment/limits.ts';
+import { applySets, selectDefinitionVariants } from '../experiment/overrides.ts';
 import { loadExperiment } from '../experiment/registry.ts';
 import type { Results } from '../experiment/results.ts';
 import { runExperimentInWorkers, type RunStore } from '../experiment/runner.ts';
@@ -40,7 +41,14 @@ interface ExperimentCliOptions {
   checkpointEvery?: string;
   shard?: string;
   shards?: string;
+  set: string[];
+  variant: string[];
   workers: string;
+}
+
+/** commander calls it once per occurrence of a repeatable option. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 const EXIT_HELP = `
@@ -106,6 +114,8 @@ export function registerExperiment(program: Command, outcome: CommandOutcome): v
     .option('--checkpoint-every <n>', 'logged steps between checkpoints (default: about four per run)')
     .option('--shard <k/n|auto>', 'train only shard k of n: the runs whose index (results order) mod n is k; auto reads a Slurm array task\'s SLURM_ARRAY_TASK_ID/COUNT or a Kubernetes Indexed Job\'s JOB_COMPLETION_INDEX (with --shards); combine the shards with gradlab merge')
     .option('--shards <n>', 'the number of shards, for --shard auto in a Kubernetes Indexed Job')
+    .option('--set <path=value>', 'override a field of the definition before validation (repeatable), e.g. defaults.optimizer.lr=3e-4, \'variants[1].hiddenSize=64\', \'variants[name=lstm T=100].clip.maxNorm=5\'; the value is JSON if it parses, else text', collect, [])
+    .option('--variant <pattern>', 'train only the variants whose name matches: an exact name, or a glob with * and ? (repeatable)', collect, [])
     .option('--workers <n>', 'runs trained side by side in worker threads; results are identical for any n (default: one per CPU core)', String(availableParallelism()))
     .addHelpText('after', EXIT_HELP)
     .action(async (nameOrPath: string, opts: ExperimentCliOptions, cmd: Command) => {
@@ -127,13 +137,15 @@ export function registerExperiment(program: Command, outcome: CommandOutcome): v
       activeFailpoints(); // a malformed GRADLAB_FAILPOINT is bad input, found before anything runs
       const shard = parseShard(opts.shard, opts.shards, process.env);
       const checkpointEvery = opts.checkpointEvery === undefined ? null : positiveInteger(opts.checkpointEvery, '--checkpoint-every');
-      const { exp, getTask, estimate } = validateExperiment(await loadExperiment(nameOrPath), {
-        workers,
+      const overrides = {
         quick: opts.quick ?? false,
         ...(opts.steps !== undefined ? { steps: positiveInteger(opts.steps, '--steps') } : {}),
         ...(opts.seeds !== undefined ? { seeds: parseSeeds(opts.seeds) } : {}),
-        force: opts.force ?? false,
-      });
+      };
+      // --set edits the raw definition (the strict schema then checks it); --variant keeps the
+      // variants whose resolved names match, before validation sizes and builds them.
+      const definition = selectDefinitionVariants(applySets(await loadExperiment(nameOrPath), opts.set), opts.variant, overrides);
+      const { exp, getTask, estimate } = validateExperiment(definition, { workers, ...overrides, force: opts.force ?? false });
       const dir = resolve(opts.out ?? join('reports', exp.name));
       const { backend, device } = await backendFromOption(opts.backend);
       const { argv } = outcome;

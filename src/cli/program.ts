@@ -6,6 +6,7 @@ import { registerGrad } from './grad.ts';
 import { registerList } from './list.ts';
 import { registerMerge } from './merge.ts';
 import { registerReport } from './report.ts';
+import { registerSchema } from './schema.ts';
 import { UsageError } from './usageError.ts';
 import { printable } from './terminalText.ts';
 import { packageVersion } from './provenance.ts';
@@ -37,6 +38,7 @@ export async function main(argv: string[]): Promise<number> {
   registerGrad(program);
   registerMerge(program, outcome);
   registerExport(program);
+  registerSchema(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return outcome.exitCode;

@@ -3,6 +3,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register as registerCjs } from 'tsx/cjs/api';
 import { register as registerEsm, type ScopedImport } from 'tsx/esm/api';
+import { parseDocument } from 'yaml';
 import { ExperimentError, firstLine } from './resolve.ts';
 
 /** The shipped experiment definitions live in experiments/*.ts, one per file. */
@@ -111,8 +112,37 @@ function loadErrorLine(e: unknown, file: string): string {
 }
 
 /**
- * An experiment by shipped name, or from a path to a .ts (default export) or .json file.
- * Returns the raw definition as plain data; resolveExperiment validates it.
+ * A .yaml/.yml definition as plain data. YAML 1.2's core schema (the yaml package's default):
+ * `yes`/`no` stay strings, 3e-4 is a number, a repeated key is an error rather than a silent
+ * overwrite, and alias expansion is capped (a "billion laughs" file fails instead of filling
+ * memory). The first parse error is reported as one line, file:line:col and the problem.
+ */
+function loadYaml(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ExperimentError(`experiment file ${file}: ${firstLine(e)}`);
+  }
+  const doc = parseDocument(text);
+  const error = doc.errors[0];
+  if (error) {
+    const at = error.linePos?.[0];
+    // The message repeats the position and quotes the source below it; the position leads here.
+    const what = firstLine(error).replace(/ at line \d+, column \d+:?$/, '');
+    throw new ExperimentError(`experiment file ${file}${at ? `:${at.line}:${at.col}` : ''}: ${what}`);
+  }
+  try {
+    return doc.toJS();
+  } catch (e) {
+    // toJS throws when aliases expand past the cap.
+    throw new ExperimentError(`experiment file ${file}: ${firstLine(e)}`);
+  }
+}
+
+/**
+ * An experiment by shipped name, or from a path to a .ts (default export), .json or .yaml/.yml
+ * file. Returns the raw definition as plain data; resolveExperiment validates it.
  */
 export async function loadExperiment(nameOrPath: string): Promise<unknown> {
   const ext = extname(nameOrPath);
@@ -123,10 +153,11 @@ export async function loadExperiment(nameOrPath: string): Promise<unknown> {
       throw new ExperimentError(`experiment file ${nameOrPath}: ${firstLine(e)}`);
     }
   }
+  if (ext === '.yaml' || ext === '.yml') return loadYaml(nameOrPath);
   if (ext === '.ts' || ext === '.js' || ext === '.mjs') return importDefault(resolve(nameOrPath));
   const names = listExperimentNames();
   if (!names.includes(nameOrPath)) {
-    throw new ExperimentError(`unknown experiment "${nameOrPath}"; choose one of ${names.join(', ')}, or give a path to a .ts or .json file`);
+    throw new ExperimentError(`unknown experiment "${nameOrPath}"; choose one of ${names.join(', ')}, or give a path to a .ts, .json or .yaml file`);
   }
   return importDefault(join(EXPERIMENTS_DIR, `${nameOrPath}.ts`));
 }

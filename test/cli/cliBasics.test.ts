@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { printable } from '../../src/cli/terminalText.ts';
 import { writeDefinition, TINY } from '../helpers/durable.ts';
 import { runMain } from '../helpers/inProcess.ts';
@@ -24,6 +26,16 @@ describe('what every CLI has', () => {
     const r = await runMain(['experiment', writeDefinition(TINY), '--workers', String(cores + 3), '--dry-run', '--out', '/tmp/never-written']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(`gradlab: --workers ${cores + 3} is more than this machine's ${cores} cores; using ${cores}\n`);
+  });
+
+  it('--set and --variant reach results.json: the config that ran, and the command that reproduces it', async () => {
+    const out = `/tmp/gradlab-set-${process.pid}`;
+    const args = ['experiment', writeDefinition(TINY), '--set', 'defaults.hiddenSize=5', '--set', 'variants[name=gru].dropout=0.1', '--variant', 'g*', '--workers', '1', '--out', out, '--force'];
+    const r = await runMain(args);
+    expect(r.code, r.stderr).toBe(0);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { config: { variants: { name: string; hiddenSize: number; dropout: number }[] }; env: { command: string } };
+    expect(results.config.variants.map((v) => [v.name, v.hiddenSize, v.dropout])).toEqual([['gru', 5, 0.1]]);
+    expect(results.env.command).toBe(`gradlab ${args.slice(0, -1).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`)).join(' ')}`);
   });
 
   it('names with control characters, line separators or bidi overrides reach the terminal escaped', async () => {
