@@ -6,6 +6,7 @@ import type { Results } from '../../src/experiment/results.ts';
 import { resolveExperiment } from '../../src/experiment/resolve.ts';
 import { runExperiment } from '../../src/experiment/runner.ts';
 import { toJson } from '../../src/io/atomicWrite.ts';
+import { TINY } from '../helpers/durable.ts';
 
 /**
  * Results to export: a real (tiny) experiment, and the same file edited by hand into what a
@@ -13,14 +14,13 @@ import { toJson } from '../../src/io/atomicWrite.ts';
  * a failed run, fields a run lacks.
  */
 export const TINY_EXPORT = {
+  ...TINY,
   name: 'export-tiny',
   description: 'export round trip',
-  task: { name: 'adding', T: 6, testSize: 16 },
+  task: { ...TINY.task, T: 6 },
   steps: 6,
-  seeds: [0, 1],
-  batchSize: 4,
   logEvery: 2,
-  valSize: 8,
+  // No clipping by default: one variant clips, the other has no clip.maxNorm (a null column).
   defaults: { cell: 'lstm', hiddenSize: 4, optimizer: { name: 'adam', lr: 0.01 } },
   variants: [
     { name: 'lstm clipped', clip: { kind: 'norm', maxNorm: 1 } },
