@@ -184,7 +184,7 @@ export const CLIENT_SCRIPT = String.raw`
         hovertemplate: 't = %{x}, step %{y}<br>‖dL/dh_t‖ = 10<sup>%{z:.2f}</sup><br>median of %{customdata} seed(s)<extra></extra>'
       }, {
         type: 'scatter', mode: 'lines', x: fx, y: fy, customdata: fr, connectgaps: false, line: { color: '#ffffff', width: 2, dash: 'dot' },
-        name: 'reach limit', hovertemplate: 'reach: the last %{customdata} of ' + v.T + ' timesteps<extra>10⁻⁶ of ‖dL/dh_T‖</extra>'
+        name: 'reach limit', hovertemplate: 'reach: the last %{customdata} of ' + v.T + ' timesteps<extra>' + fmt(view.reachThreshold) + ' of ‖dL/dh_T‖</extra>'
       }];
       plot(el, traces, layout({
         margin: { l: 58, r: 8, t: 8, b: 42 },
@@ -218,7 +218,7 @@ export const CLIENT_SCRIPT = String.raw`
           hovertemplate: '%{y:.3g} at t = %{x}<br>' + escTemplate(v.name) + ', step ' + p.step + ', median of ' + p.n + ' seed(s)<extra></extra>'
         }));
       });
-      if (rel) traces.push(hline(1e-6, 1, maxT, 'reach threshold', '#57606a', 'dot', '10⁻⁶ of ‖dL/dh_T‖: the reach threshold'));
+      if (rel) traces.push(hline(view.reachThreshold, 1, maxT, 'reach threshold', '#57606a', 'dot', fmt(view.reachThreshold) + ' of ‖dL/dh_T‖: the reach threshold'));
       if (traces.length === 0) { noData(el, 'No gradient profile was logged.'); return; }
       stepsShown.sort(function (a, b) { return a - b; });
       var title = stepsShown.length === 0 ? '' : stepsShown.length === 1 ? 'training step ' + stepsShown[0]

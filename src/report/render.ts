@@ -1,4 +1,5 @@
 import type { Num, Results, RunResult } from '../experiment/results.ts';
+import { REACH_THRESHOLD } from '../diagnostics/gradientReach.ts';
 import { CLIENT_SCRIPT } from './client.ts';
 import { escapeHtml as h, jsonForScript } from './escape.ts';
 import { fmt, meanStd, type MeanStd } from './stats.ts';
@@ -141,7 +142,7 @@ function renderPanels(results: Results, view: ReportView, vs: Verdict[]): string
   return `<section id="sec-reach">
   <h2>How far back the gradient reaches, and how that changes over training</h2>
   <p class="caption">‖dL/dh_t‖ (L2 over batch and units; median over seeds) at each timestep t (x; the loss is at t = T, right) and logged training step (y, upwards).
-  <strong>One log colour scale for all variants</strong> (${h(scale)}); dark = small. White dotted line: the reach limit, left of which the gradient is below 10⁻⁶ of its value at t = T (no line: it reaches t = 1).
+  <strong>One log colour scale for all variants</strong> (${h(scale)}); dark = small. White dotted line: the reach limit, left of which the gradient is below ${h(fmt(REACH_THRESHOLD))} of its value at t = T (no line: it reaches t = 1).
   Reach and ‖dL/dh₁‖/‖dL/dh_T‖ are medians over seeds, first → last logged step. Blank cells: NaN/Inf.${h(zeroNote)}</p>
   <div class="panels">${panels}</div>
 </section>`;
@@ -224,7 +225,7 @@ function renderRuns(results: Results): string {
   }).join('\n');
   return `<section id="sec-runs">
   <h2>Runs</h2>
-  <p class="caption">Every run (variant × seed). Reach at end: timesteps back from T that ‖dL/dh_t‖ stays above 10⁻⁶ of ‖dL/dh_T‖, of T, with ‖dL/dh_1‖/‖dL/dh_T‖ in brackets. A diverged run stopped when its loss or gradient became NaN/Inf; its later points are gaps.</p>
+  <p class="caption">Every run (variant × seed). Reach at end: timesteps back from T that ‖dL/dh_t‖ stays above ${h(fmt(REACH_THRESHOLD))} of ‖dL/dh_T‖, of T, with ‖dL/dh_1‖/‖dL/dh_T‖ in brackets. A diverged run stopped when its loss or gradient became NaN/Inf; its later points are gaps.</p>
   <table id="runs-table"><thead><tr><th>variant</th><th>seed</th><th>status</th><th>steps run</th><th>last train loss</th><th>reach at end</th><th>time</th><th>error</th></tr></thead>
   <tbody>${rows}</tbody></table>
 </section>`;

@@ -1,5 +1,5 @@
 import type { LogEntry, Num, Results, RunResult } from '../experiment/results.ts';
-import { gradientReach } from '../diagnostics/gradientReach.ts';
+import { gradientReach, REACH_THRESHOLD } from '../diagnostics/gradientReach.ts';
 import { maxOf, median, minOf, positive, sig } from './stats.ts';
 
 /**
@@ -83,6 +83,8 @@ export interface ReportView {
   hasZeros: boolean;
   /** Baselines for the loss, drawn on the loss chart. */
   lossBaselines: { value: number; note: string }[];
+  /** REACH_THRESHOLD (relative to ||dL/dh_T||), so the page draws the threshold the numbers use. */
+  reachThreshold: number;
 }
 
 /** What the report needs from a variant in results.config (a ResolvedExperiment), read defensively. */
@@ -327,5 +329,6 @@ export function buildView(results: Results): ReportView {
     zmax: haveScale ? Math.ceil(zmax * 1000) / 1000 : null,
     hasZeros,
     lossBaselines: (results.baselines ?? []).filter((b) => b.metric === 'loss' && Number.isFinite(b.value)).map((b) => ({ value: b.value, note: b.note })),
+    reachThreshold: REACH_THRESHOLD,
   };
 }

@@ -8,6 +8,7 @@ import { CLIENT_SCRIPT } from '../../src/report/client.ts';
 import { escapeHtml, jsonForScript } from '../../src/report/escape.ts';
 import { metricsTable, renderReport } from '../../src/report/render.ts';
 import { meanStd, median } from '../../src/report/stats.ts';
+import { REACH_THRESHOLD } from '../../src/diagnostics/gradientReach.ts';
 import { verdictFor } from '../../src/report/verdict.ts';
 import { buildView } from '../../src/report/view.ts';
 import { PLOTLY_FILE, plotlySource, writeReport, writeReportsIndex } from '../../src/report/write.ts';
@@ -209,6 +210,29 @@ describe('chart data', () => {
     expect(lstm.z).toEqual(view.variants[1].heat.z[1]);
     expect(calls.find((c) => c.id === 'heatmap-0')!.data[0].z).toEqual(view.variants[0].heat.z[0]);
     expect(dom.window.document.querySelector('#panel-1 .kpi[data-layer="1"]')?.hasAttribute('hidden')).toBe(false);
+    dom.window.close();
+  });
+
+  it('embeds the reach threshold from REACH_THRESHOLD (1e-6), and the page draws its line there', async () => {
+    const html = renderReport(hostileResults(), { plotlyPath: 'missing.js' });
+    const embedded = JSON.parse(parse(html).getElementById('gradlab-view')!.textContent!).reachThreshold;
+    expect(embedded).toBe(REACH_THRESHOLD);
+    expect(embedded).toBe(1e-6);
+    const calls: { id: string; data: any[] }[] = [];
+    const dom = new JSDOM(html, {
+      runScripts: 'dangerously',
+      beforeParse(window) {
+        (window as any).Plotly = { react(el: HTMLElement, data: any[]) { calls.push({ id: el.id, data }); return Promise.resolve(el); } };
+      },
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    const select = dom.window.document.getElementById('flow-scale') as HTMLSelectElement;
+    calls.length = 0;
+    select.value = 'rel';
+    select.dispatchEvent(new dom.window.Event('change'));
+    const line = calls.find((c) => c.id === 'flow-end')!.data.find((t) => t.name === 'reach threshold');
+    expect(line.y).toEqual([1e-6, 1e-6]);
+    expect(line.hovertemplate).toContain('1.0e-6 of');
     dom.window.close();
   });
 
