@@ -12,11 +12,35 @@
  * (the product's rounding), f c 4u + u, their sum one more u, so
  * |c' err| <= 10u (|f c| + |i g|), asserted as 12u; tanh is 1-Lipschitz and adds its 2 ulps
  * (<= 4u, |tanh| <= 1); h' = o tanh(c') adds o's 4u and a rounding: 12u scale + 6u.
+ *
+ * One LSTM backward step (lstmBackStep; bound and checker in ./lstmBackBound.ts), per element,
+ * against the float64 equations on the same float32 inputs. It reads the gates and tanh(c_t)
+ * from memory (no transcendental functions), so it is plain float32 arithmetic: every +, -, *
+ * rounds once, to a relative error <= u, and k chained roundings give <= gamma_k = ku/(1 - ku)
+ * of M, the expression evaluated on absolute values. Counting the kernel's operations:
+ *   dh   = dhIn + ext                           1 rounding,       M = |dhIn| + |ext| =: D
+ *   q    = dh o (1 + t)(1 - t)                  dh's 1 + 3 mul + 2 add/sub = 6, M = D|o|(1-t^2) =: Q
+ *   dct  = dc + q                               7,                M = |dc| + Q =: S
+ *   dG_i = dct g i (1 - i)                      7 + 3 mul + 1 sub = 11, M = S|g i (1-i)|
+ *   dG_f = dct c_{t-1} f (1 - f)                11,               M = S|c_{t-1} f (1-f)|
+ *   dG_g = dct i (1 + g)(1 - g)                 7 + 3 + 2 = 12,   M = S|i|(1-g^2)
+ *   dG_o = dh t o (1 - o)                       1 + 3 + 1 = 5,    M = D|t o (1-o)|
+ *   dc_{t-1} = dct f                            8,                M = S|f|
+ * plus 2^-126 absolute for the flush of subnormals to zero. (The float64 reference errs by
+ * ~1e-16 relative, 1e-9 of u: negligible.) These are bounds of 5u-12u of the magnitudes
+ * summed, where the global bound of test/backends/sequenceWasm.test.ts allows 1e-4 of the
+ * group's scale (~1700u, and a 1e-4 error in dG_i passes it). Measured worst over 5000 random
+ * steps, in units of u M: dh 1.0, dc_{t-1} 3.8, dG_i 4.8, dG_f 5.1, dG_g 4.9, dG_o 3.5.
+ * A gate derivative wrong by a relative 1e-5 (~170u) exceeds gamma_12 ≈ 12u wherever dct is
+ * not a cancellation worse than 1:14 of its terms, which every random step has; the last test
+ * proves it on the kernel's own output.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { layout, wasmGemm } from '../../src/backends/cpu/wasm.ts';
+import { Rng } from '../../src/tensor/rng.ts';
 import { fcParams } from '../helpers/fc.ts';
+import { checkLstmBack, runLstmBack, type LstmBackCase } from './lstmBackBound.ts';
 
 const U = 2 ** -24;
 const MIN_NORMAL = 2 ** -126;
@@ -116,5 +140,56 @@ describe('wasm lstmStep and tanhRows', () => {
         }
       }
     }), fcParams(100));
+  });
+});
+
+describe('wasm lstmBackStep', () => {
+  const f32 = (lo: number, hi: number) => fc.double({ min: lo, max: hi, noNaN: true }).map(Math.fround);
+  const arr = (n: number, lo: number, hi: number) => fc.array(f32(lo, hi), { minLength: n, maxLength: n });
+  const caseArb: fc.Arbitrary<LstmBackCase> = fc.record({
+    B: fc.integer({ min: 1, max: 5 }), H: fc.integer({ min: 1, max: 11 }),
+    padIn: fc.integer({ min: 0, max: 3 }), padG: fc.integer({ min: 0, max: 3 }), padD: fc.integer({ min: 0, max: 3 }),
+    useIn: fc.boolean(), useExt: fc.boolean(),
+  }).chain(({ B, H, padIn, padG, padD, useIn, useExt }) => {
+    const ldIn = H + padIn, ldg = 4 * H + padG, ldd = 4 * H + padD;
+    // Gates as the forward leaves them: i, f, o sigmoids in (0, 1), g a tanh in (-1, 1).
+    const gateRow = fc.tuple(arr(H, 0, 1), arr(H, 0, 1), arr(H, -1, 1), arr(H, 0, 1), arr(padG, -1, 1)).map((p) => p.flat());
+    return fc.record({
+      B: fc.constant(B), H: fc.constant(H), ldIn: fc.constant(ldIn), ldg: fc.constant(ldg), ldd: fc.constant(ldd),
+      useIn: fc.constant(useIn), useExt: fc.constant(useExt),
+      dhIn: arr(B * ldIn, -2, 2), ext: arr(B * H, -2, 2),
+      gates: fc.array(gateRow, { minLength: B, maxLength: B }).map((rows) => rows.flat()),
+      tanhC: arr(B * H, -1, 1), cPrev: arr(B * H, -5, 5), dc: arr(B * H, -2, 2),
+    });
+  });
+
+  it('equals the float64 equations per element to gamma_k of the magnitudes (k = 1..12 roundings, header)', () => {
+    fc.assert(fc.property(caseArb, (c) => {
+      const { failures } = checkLstmBack(c, runLstmBack(wasmGemm!, c));
+      if (failures.length > 0) throw new Error(failures.join('\n'));
+    }), fcParams(200));
+  });
+
+  it('catches a relative 1e-5 error in one gate derivative (and accepts the correct result)', () => {
+    const rng = Rng.seeded(11);
+    const v = (n: number, lo: number, hi: number): number[] => Array.from({ length: n }, () => Math.fround(lo + (hi - lo) * rng.uniform()));
+    const B = 3, H = 7;
+    const c: LstmBackCase = {
+      B, H, ldIn: H, ldg: 4 * H, ldd: 4 * H, useIn: true, useExt: true,
+      dhIn: v(B * H, -1, 1), ext: v(B * H, -1, 1),
+      gates: Array.from({ length: B }, () => [...v(H, 0, 1), ...v(H, 0, 1), ...v(H, -1, 1), ...v(H, 0, 1)]).flat(),
+      tanhC: v(B * H, -1, 1), cPrev: v(B * H, -2, 2), dc: v(B * H, -1, 1),
+    };
+    const r = runLstmBack(wasmGemm!, c);
+    expect(checkLstmBack(c, r).failures).toEqual([]);
+    for (let gate = 0; gate < 4; gate++) {
+      // The mutation as the kernel would make it: that gate's derivative times 1 + 1e-5, rounded to float32.
+      const dG = r.dG.map((x, q) => (Math.floor((q % (4 * H)) / H) === gate ? Math.fround(x * (1 + 1e-5)) : x));
+      const { failures } = checkLstmBack(c, { ...r, dG });
+      expect(failures.length, `gate ${gate}`).toBeGreaterThan(0);
+      expect(failures.every((f) => f.startsWith('ifgo'[gate]))).toBe(true);
+    }
+    // And in the carried dL/dc_{t-1}, the output the next step's gates build on.
+    expect(checkLstmBack(c, { ...r, dcPrev: r.dcPrev.map((x) => Math.fround(x * (1 + 1e-5))) }).failures.length).toBeGreaterThan(0);
   });
 });

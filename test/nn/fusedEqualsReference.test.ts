@@ -41,6 +41,24 @@
  * Larger weights are left out here: in the chaotic regime float32 rounding is amplified by the
  * dynamics themselves (and rnn_relu's gradients underflow float32), which measures the net,
  * not the kernels.
+ * Two float32 cases are skipped (fc.pre) as unresolvable by float32 on any path:
+ *  - MSE residual cancellation (the FC_SEED=757293787 failure: rnn_relu, B = O = 1, pred 0.2264
+ *    against target 0.2259). Every gradient is linear in r = pred - target, so the float32
+ *    error of pred, |dpred| <= 36 * 4 * u32 * P ≈ 8.6e-6 P with P = max|pred| (the count above,
+ *    forward half), moves every gradient by up to |dpred| / max|r| of its scale. To stay within
+ *    TOL = 1e-4 that needs max|r| >= 8.6e-6 / 1e-4 P ≈ 0.086 P: cases with max|r| < 0.1 P are
+ *    skipped (measured: 8 of 1600 sampled cases,
+ *    all with B*O = 1: 8 of 156 of those). There r was 2.3e-3 P, pred's float32 error
+ *    5.1e-8 (2.3e-7 P, ~4 u32), so the gradients erred by 1.1e-4 of their scale. (Not the kink:
+ *    its smallest |pre-activation| was 1.1e-3 of the largest.) The target is
+ *    rounded to float32 as well, like every other input (it was not: another ~u32 of r).
+ *  - rnn_relu's kink: a unit whose float64 pre-activation lies within float32 rounding of 0 can
+ *    take the other branch on the float32 path (h = 0 against h = pre), a legitimate difference,
+ *    as in test/nn/sequencePath.test.ts. With Q = the case's largest |pre-activation| (which also
+ *    bounds every h_t after h0), each stored h_t carries <= 8.6e-6 Q of accumulated rounding (x
+ *    and the weights are exact float32), and a pre-activation sums H <= 6 of them with |w| <= 1
+ *    plus its own rounding: |pre32 - pre64| <= 6 * 8.6e-6 Q + u32 Q ≈ 5.2e-5 Q. Cases with any
+ *    |pre| <= 1e-4 Q (2x that) are skipped (61 of 2000 sampled rnn_relu cases).
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -52,7 +70,7 @@ import { CELL_KINDS, type CellKind } from '../../src/nn/cellKinds.ts';
 import type { CellPath } from '../../src/nn/recurrentNet.ts';
 import type { DType } from '../../src/tensor/dtype.ts';
 import { fcParams } from '../helpers/fc.ts';
-import { buildCase, caseValues, describeCase, netCaseArb, runLoss, type NetCase } from './netCases.ts';
+import { buildCase, caseValues, describeCase, netCaseArb, preactivations, runLoss, type NetCase } from './netCases.ts';
 
 const RUNS = 100;
 
@@ -102,11 +120,22 @@ function compare(reference: Snapshot, fused: Snapshot, tol: number, own: number)
 function checkEqual(c: NetCase, fusedDtype: DType, tol: number, own: number): void {
   const values = caseValues(c);
   if (fusedDtype === 'float32') {
-    for (const a of [values.x, values.h0, values.c0, ...values.params.values()]) {
+    for (const a of [values.x, values.h0, values.c0, values.target, ...values.params.values()]) {
       if (a) for (let i = 0; i < a.length; i++) a[i] = Math.fround(a[i]);
     }
   }
+  if (fusedDtype === 'float32' && c.cell === 'rnn_relu') {
+    // Keep away from the kink (header): every |pre| > 1e-4 of the case's largest |pre|.
+    const pre = preactivations(buildCase(c, values, 'float64')).map(Math.abs);
+    fc.pre(Math.min(...pre) > 1e-4 * Math.max(...pre));
+  }
   const reference = snapshot(c, values, 'float64', 'reference');
+  if (fusedDtype === 'float32' && c.loss === 'mse') {
+    // Skip an MSE residual float32 cannot resolve (header): max|pred - target| >= 0.1 max|pred|.
+    const pred = reference.forward.get('output')!;
+    const resid = pred.map((p, i) => p - values.target[i]);
+    fc.pre(maxAbs(resid) >= 0.1 * maxAbs(pred));
+  }
   const fused = snapshot(c, values, fusedDtype, 'fused');
   const failures = compare(reference, fused, tol, own);
   if (failures.length > 0) throw new Error(`fused (${fusedDtype}) != reference (float64), ${describeCase(c)}:\n  ${failures.join('\n  ')}`);
