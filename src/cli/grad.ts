@@ -31,7 +31,7 @@ export function registerGrad(program: Command): void {
   program
     .command('grad')
     .description('print loss, parameter gradients and ||dL/dh_t|| for a model given with PyTorch parameter names')
-    .requiredOption('--case <file>', 'case JSON (DESIGN.md section 2); - reads stdin')
+    .requiredOption('--case <file>', 'case JSON (its format: the README, "Check a model against PyTorch"); - reads stdin')
     .option('--dtype <dtype>', 'float64 or float32', 'float64')
     .option('--backend <backend>', BACKEND_HELP, 'cpu')
     .option('--path <path>', 'sequence (one kernel per layer), fused (one per step) or reference (composed from ops)', 'sequence')

@@ -6,7 +6,8 @@ import { parameterShapes, type RecurrentNetConfig } from '../nn/recurrentNet.ts'
 import { formatShape, numel, type Shape } from '../tensor/shape.ts';
 import { UsageError } from './usageError.ts';
 
-/** A `gradlab grad` case (DESIGN.md section 2), validated and flattened. */
+/** A `gradlab grad` case (format in the README, "Check a model against PyTorch"), validated and
+ * flattened. */
 export interface GradCase {
   model: RecurrentNetConfig;
   params: Map<string, Float64Array>;

@@ -1,6 +1,6 @@
 /**
- * results.json, schema "gradlab.results/1" (DESIGN.md section 2). Numbers that were NaN or
- * Infinity are written as null, with the run's status saying why.
+ * results.json, schema "gradlab.results/1" (these types are its documentation; the README points
+ * here). Numbers that were NaN or Infinity are written as null, with the run's status saying why.
  */
 export const RESULTS_SCHEMA = 'gradlab.results/1';
 

@@ -1,5 +1,5 @@
 /**
- * The fast path equals the reference path (DESIGN.md section 1): for random shapes and values,
+ * The fast path equals the reference path (README, Architecture): for random shapes and values,
  * the fused kernels give the same outputs, hidden states, loss, parameter gradients, x/h0/c0
  * gradients and dL/dh_t probe (src/diagnostics/hiddenGradNorms.ts) as the cells composed from
  * ops, to float64 rounding; and the float32 fused path stays within float32 rounding of the

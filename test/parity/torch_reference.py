@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch reference for gradlab's `grad` command (DESIGN.md section 2, `case.json`).
+"""PyTorch reference for gradlab's `grad` command (`case.json`, format in the README: "Check a model against PyTorch").
 
 Usage:
     /usr/bin/python3 test/parity/torch_reference.py [case.json] < case.json

@@ -156,7 +156,7 @@ export function instantiate(path: string): WasmGemm {
 
 /**
  * Whether this engine compiles relaxed SIMD. Node 20's V8 (11.3) has it behind
- * --experimental-wasm-relaxed-simd (DESIGN.md §4), which is turned on here, once, for the
+ * --experimental-wasm-relaxed-simd, which is turned on here, once, for the
  * process, only when the engine refuses the module without it; later engines ship it on.
  */
 function relaxedSupported(bytes: Buffer<ArrayBuffer>): boolean {
