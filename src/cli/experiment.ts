@@ -17,12 +17,11 @@ import type { Results } from '../experiment/results.ts';
 import { runExperimentInWorkers, type RunStore } from '../experiment/runner.ts';
 import { StopFlag } from '../experiment/stopFlag.ts';
 import { validateExperiment } from '../experiment/validate.ts';
-import { toJson, writeFileAtomic } from '../io/atomicWrite.ts';
 import { BACKEND_HELP, backendFromOption } from './backendOption.ts';
-import { gitCommit, packageVersion } from './provenance.ts';
+import { manifestEnv, packageVersion } from './provenance.ts';
 import type { CommandOutcome } from './program.ts';
 import { createProgress } from './progress.ts';
-import { finishReport } from './reportHook.ts';
+import { writeResults } from './reportHook.ts';
 import { parseShard } from './shardOption.ts';
 import { shellQuote } from './shellQuote.ts';
 import { shownPath } from './shownPath.ts';
@@ -225,20 +224,9 @@ async function runAndWrite(exp: ResolvedExperiment, manifest: Manifest, dir: str
     progress.close();
   }
   const durationMs = manifest.priorDurationMs + Date.now() - attemptStarted;
-  const results: Results = assembleResults(dir, manifest, {
-    gradlab: manifest.gradlab,
-    node: process.version,
-    backend: choice.backend.name,
-    ...(choice.device ? { device: choice.device } : {}),
-    platform: `${process.platform}-${process.arch}`,
-    gitCommit: gitCommit(),
-    startedAt: manifest.startedAt,
-    durationMs,
-    command: manifest.command,
-  });
-  writeFileAtomic(join(dir, 'results.json'), `${toJson(results)}\n`, { beforeRename: failpointFinalWrite });
+  const results: Results = assembleResults(dir, manifest, manifestEnv(manifest, { durationMs, ...(choice.device ? { device: choice.device } : {}) }));
+  const reportPath = writeResults(dir, results, { beforeRename: failpointFinalWrite });
   writeManifest(dir, { ...manifest, priorDurationMs: durationMs });
-  const reportPath = finishReport(dir, results);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   process.stderr.write(`wrote ${shownPath(join(dir, 'results.json'))} and ${shownPath(reportPath)}\n`);

@@ -3,27 +3,29 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { assembleResults } from '../experiment/assemble.ts';
 import { planMerge, writeMerge } from '../experiment/merge.ts';
+import type { Manifest } from '../experiment/outputFolder.ts';
 import type { Results, ResultsEnv } from '../experiment/results.ts';
-import { toJson, writeFileAtomic } from '../io/atomicWrite.ts';
 import type { CommandOutcome } from './program.ts';
-import { gitCommit } from './provenance.ts';
-import { finishReport } from './reportHook.ts';
+import { manifestEnv } from './provenance.ts';
+import { writeResults } from './reportHook.ts';
 import { shownPath } from './shownPath.ts';
 import { printable } from './terminalText.ts';
 
-/** The env of the first input that has a results.json (how the runs were made), else now's. */
-function mergedEnv(dirs: readonly string[], base: Omit<ResultsEnv, 'node' | 'platform' | 'gitCommit'>): ResultsEnv {
+/** The env of the first input that has a results.json (how the runs were made), else this
+ * host's; either way with the merged manifest's start, total time and command. */
+function mergedEnv(dirs: readonly string[], m: Manifest, command: string): ResultsEnv {
+  const base = manifestEnv(m, { command });
   for (const d of dirs) {
     const file = join(resolve(d), 'results.json');
     if (!existsSync(file)) continue;
     try {
       const env = (JSON.parse(readFileSync(file, 'utf8')) as Results).env;
-      return { ...env, ...base };
+      return { ...env, gradlab: base.gradlab, backend: base.backend, startedAt: base.startedAt, durationMs: base.durationMs, command };
     } catch {
       // An unreadable results.json says nothing about the env; the run files are what count.
     }
   }
-  return { ...base, node: process.version, platform: `${process.platform}-${process.arch}`, gitCommit: gitCommit() };
+  return base;
 }
 
 /** The shard options (and the shard's own folder) out of a shard's command line: what is left
@@ -44,12 +46,8 @@ export function registerMerge(program: Command, outcome: CommandOutcome): void {
       const out = resolve(opts.out);
       writeMerge(out, plan, opts.force ?? false);
       const m = plan.manifest;
-      const env = mergedEnv(folders, {
-        gradlab: m.gradlab, backend: m.numerics.backend, startedAt: m.startedAt, durationMs: m.priorDurationMs, command: unshardedCommand(m.command),
-      });
-      const results = assembleResults(out, m, env);
-      writeFileAtomic(join(out, 'results.json'), `${toJson(results)}\n`);
-      const report = finishReport(out, results);
+      const results = assembleResults(out, m, mergedEnv(folders, m, unshardedCommand(m.command)));
+      const report = writeResults(out, results);
       process.stderr.write(`merged ${plan.manifest.runs.length - plan.missing.length} of ${plan.manifest.runs.length} runs from ${folders.length} folder(s); wrote ${shownPath(join(out, 'results.json'))} and ${shownPath(report)}\n`);
       if (plan.missing.length > 0) {
         const names = plan.missing.map((r) => `${r.index} (${printable(r.variant)} seed ${r.seed})`);

@@ -3,12 +3,11 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { assembleResults } from '../experiment/assemble.ts';
 import { loadManifest, MANIFEST_FILE } from '../experiment/outputFolder.ts';
-import type { Results, ResultsEnv } from '../experiment/results.ts';
+import type { Results } from '../experiment/results.ts';
 import { resultsFileSchema } from '../experiment/resultsSchema.ts';
-import { toJson, writeFileAtomic } from '../io/atomicWrite.ts';
 import { zodLine } from '../io/zodLine.ts';
-import { gitCommit } from './provenance.ts';
-import { finishReport } from './reportHook.ts';
+import { manifestEnv } from './provenance.ts';
+import { finishReport, writeResults } from './reportHook.ts';
 import { shownPath } from './shownPath.ts';
 import { UsageError } from './usageError.ts';
 
@@ -32,13 +31,7 @@ function readResults(file: string): Results {
 function resultsOfFolder(dir: string): Results {
   const m = loadManifest(dir, 'report');
   const file = join(dir, 'results.json');
-  const env: ResultsEnv = existsSync(file) ? readResults(file).env : {
-    gradlab: m.gradlab, node: process.version, backend: m.numerics.backend, platform: `${process.platform}-${process.arch}`,
-    gitCommit: gitCommit(), startedAt: m.startedAt, durationMs: m.priorDurationMs, command: m.command,
-  };
-  const results = assembleResults(dir, m, env);
-  writeFileAtomic(file, `${toJson(results)}\n`);
-  return results;
+  return assembleResults(dir, m, existsSync(file) ? readResults(file).env : manifestEnv(m));
 }
 
 export function registerReport(program: Command): void {
@@ -50,10 +43,10 @@ export function registerReport(program: Command): void {
       if (!existsSync(target)) throw new UsageError(`report: ${path} does not exist; give an output folder or a results.json`);
       const isDir = statSync(target).isDirectory();
       const dir = isDir ? target : dirname(target);
-      const results = isDir && existsSync(join(dir, MANIFEST_FILE))
-        ? resultsOfFolder(dir)
-        : readResults(isDir ? join(dir, 'results.json') : target);
-      const reportPath = finishReport(dir, results);
+      // A folder gradlab ran in gets its results.json assembled anew; a results.json alone is rendered as it is.
+      const fromRuns = isDir && existsSync(join(dir, MANIFEST_FILE));
+      const results = fromRuns ? resultsOfFolder(dir) : readResults(isDir ? join(dir, 'results.json') : target);
+      const reportPath = fromRuns ? writeResults(dir, results) : finishReport(dir, results);
       const unfinished = results.runs.filter((r) => r.status === 'interrupted').length;
       process.stderr.write(`wrote ${shownPath(reportPath)}${unfinished ? ` (${unfinished} of ${results.runs.length} runs unfinished, shown as interrupted)` : ''}\n`);
     });

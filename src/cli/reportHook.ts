@@ -1,5 +1,6 @@
-import { relative, resolve, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import type { Results } from '../experiment/results.ts';
+import { toJson, writeFileAtomic } from '../io/atomicWrite.ts';
 import { writeReport, writeReportsIndex } from '../report/write.ts';
 
 /** The reports/ folder of the current directory: `npm run experiment` writes there by default,
@@ -17,4 +18,11 @@ export function finishReport(dir: string, results: Results): string {
   const path = writeReport(dir, results);
   if (insideReports(dir)) writeReportsIndex(REPORTS_DIR);
   return path;
+}
+
+/** Writes `dir/results.json` atomically (`beforeRename`: the tests' final-write fault point),
+ * then the report; returns the report's path. */
+export function writeResults(dir: string, results: Results, hooks: { beforeRename?: () => void } = {}): string {
+  writeFileAtomic(join(dir, 'results.json'), `${toJson(results)}\n`, hooks);
+  return finishReport(dir, results);
 }

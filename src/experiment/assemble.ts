@@ -1,7 +1,7 @@
 import { summarize } from '../train/trainer.ts';
 import type { Manifest } from './outputFolder.ts';
 import { RESULTS_SCHEMA, type Results, type ResultsEnv, type RunResult } from './results.ts';
-import { readRun, type RunIdentity } from './runFiles.ts';
+import { readRun, sameRun, type RunIdentity } from './runFiles.ts';
 
 /**
  * One run's result from its files: the end line and the log lines of a finished run; for an
@@ -10,7 +10,7 @@ import { readRun, type RunIdentity } from './runFiles.ts';
  */
 export function runFromFiles(dir: string, id: RunIdentity, cell: string): RunResult {
   const rec = readRun(dir, id.index);
-  const same = rec.identity?.variant === id.variant && rec.identity.seed === id.seed;
+  const same = sameRun(rec, id);
   if (same && rec.end) return { ...rec.end, log: rec.log };
   const log = same ? rec.log : [];
   const checkpoint = same ? rec.checkpoint : null;

@@ -1,10 +1,10 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  checkOutputFolder, firstDifference, loadManifest, plannedRuns, startOutputFolder, type Manifest,
+  checkOutputFolder, loadManifest, plannedRuns, setupDifference, startOutputFolder, type Manifest,
 } from './outputFolder.ts';
 import { ExperimentError } from './resolve.ts';
-import { checkpointPath, journalPath, readRun, RUNS_FOLDER, type RunIdentity } from './runFiles.ts';
+import { checkpointPath, journalPath, readJournal, RUNS_FOLDER, sameRun, type RunIdentity } from './runFiles.ts';
 
 /** Where one run of the merged experiment comes from. */
 interface Source {
@@ -23,7 +23,7 @@ export interface MergePlan {
 
 /** A run's outcome as the merge compares copies of it: everything but its duration. */
 function comparableEnd(dir: string, index: number): string {
-  const rec = readRun(dir, index);
+  const rec = readJournal(dir, index);
   const { durationMs: _d, ...end } = rec.end ?? { durationMs: 0 };
   return JSON.stringify({ end, log: rec.log });
 }
@@ -44,9 +44,7 @@ export function planMerge(dirs: readonly string[]): MergePlan {
   const folders = dirs.map((d) => ({ dir: resolve(d), m: loadManifest(resolve(d), 'merge') }));
   const first = folders[0];
   for (const f of folders.slice(1)) {
-    const diff = firstDifference(first.m.gradlab, f.m.gradlab, 'gradlab version')
-      ?? firstDifference(first.m.numerics, f.m.numerics, 'numerics')
-      ?? (first.m.configHash === f.m.configHash ? null : firstDifference(first.m.config, f.m.config, 'config') ?? 'config: the configuration hash differs');
+    const diff = setupDifference(first.m, f.m);
     if (diff) throw new ExperimentError(`merge: ${f.dir} and ${first.dir} ran different setups (${diff}); merge only shards of one experiment`);
   }
   const all = plannedRuns(first.m.config);
@@ -57,10 +55,9 @@ export function planMerge(dirs: readonly string[]): MergePlan {
     const copies: Source[] = folders
       .filter((f) => f.m.runs.some((r) => r.index === id.index))
       .map((f) => {
-        const rec = readRun(f.dir, id.index);
-        const same = rec.identity?.variant === id.variant && rec.identity.seed === id.seed;
-        const status = same ? rec.end?.status ?? null : null;
-        return { dir: f.dir, id, finished: same && rank(status) > 0, status };
+        const rec = readJournal(f.dir, id.index);
+        const status = sameRun(rec, id) ? rec.end?.status ?? null : null;
+        return { dir: f.dir, id, finished: rank(status) > 0, status };
       });
     const finished = copies.filter((c) => c.finished && rank(c.status) === 2);
     for (const c of finished.slice(1)) {

@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../io/atomicWrite.ts';
 import type { Baseline } from '../tasks/task.ts';
 import type { ResolvedExperiment } from './config.ts';
 import { ExperimentError } from './resolve.ts';
-import { readRun, RUNS_FOLDER, type RunIdentity } from './runFiles.ts';
+import { isFinished, readJournal, RUNS_FOLDER, type RunIdentity } from './runFiles.ts';
 
 /**
  * The output folder of an experiment: the user's choice (any path), holding only what gradlab
@@ -91,6 +91,14 @@ export function firstDifference(was: unknown, now: unknown, path: string): strin
   return Object.is(was, now) ? null : `${path}: was ${show(was)}, now ${show(now)}`;
 }
 
+/** The first difference between two folders' setups, all that fixes a run's numbers: gradlab's
+ * version, the numerics and the configuration; null when they ran the same thing. */
+export function setupDifference(was: Manifest, now: Manifest): string | null {
+  return firstDifference(was.gradlab, now.gradlab, 'gradlab version')
+    ?? firstDifference(was.numerics, now.numerics, 'numerics')
+    ?? (was.configHash === now.configHash ? null : firstDifference(was.config, now.config, 'config') ?? 'config: the configuration hash differs');
+}
+
 function readManifest(dir: string): Manifest | null {
   const file = join(dir, MANIFEST_FILE);
   if (!existsSync(file)) return null;
@@ -111,10 +119,7 @@ export function loadManifest(dir: string, what: string): Manifest {
 
 /** Runs of a manifest that have not finished (ok or diverged) yet. */
 export function unfinishedRuns(dir: string, m: Manifest): RunIdentity[] {
-  return m.runs.filter((r) => {
-    const end = readRun(dir, r.index).end;
-    return !end || end.status === 'failed' || end.status === 'interrupted';
-  });
+  return m.runs.filter((r) => !isFinished(readJournal(dir, r.index).end));
 }
 
 /** Results of a gradlab version before manifests: a results.json naming the experiment. */
@@ -149,10 +154,7 @@ export function checkOutputFolder(dir: string, planned: Manifest, choice: Folder
   const existing = readManifest(dir);
   if (choice.resume) {
     if (!existing) throw new ExperimentError(`--resume: ${dir} holds no gradlab run to resume (no ${MANIFEST_FILE}); run without --resume`);
-    const diff = firstDifference(existing.gradlab, planned.gradlab, 'gradlab version')
-      ?? firstDifference(existing.numerics, planned.numerics, 'numerics')
-      ?? firstDifference(existing.shard ?? null, planned.shard, 'shard')
-      ?? (existing.configHash === planned.configHash ? null : firstDifference(existing.config, planned.config, 'config') ?? 'config: the configuration hash differs');
+    const diff = setupDifference(existing, planned) ?? firstDifference(existing.shard ?? null, planned.shard, 'shard');
     if (diff) throw new ExperimentError(`--resume: ${dir} was started with another setup (${diff}); pass the same definition and options, or start over with --force instead of --resume`);
     return { ...existing, numerics: planned.numerics };
   }

@@ -60,8 +60,10 @@ export class RunJournal {
     appendFileSync(this.path, line({ kind: 'log', ...entry }));
   }
 
-  end(result: RunEnd): void {
-    appendFileSync(this.path, line({ kind: 'end', ...result }));
+  /** The run's outcome; its log is already here, line by line. */
+  end(result: RunResult): void {
+    const { log: _log, ...end } = result;
+    appendFileSync(this.path, line({ kind: 'end', ...end }));
   }
 }
 
@@ -81,6 +83,17 @@ export interface RunRecord {
   checkpoint: TrainCheckpoint | null;
 }
 
+/** Whether the files on disk are those of this run (the same variant and seed at this index):
+ * a folder may have been written by another configuration. */
+export function sameRun(rec: Pick<RunRecord, 'identity'>, id: RunIdentity): boolean {
+  return rec.identity?.variant === id.variant && rec.identity.seed === id.seed;
+}
+
+/** A run whose outcome is a result (ok or diverged); a failed or unfinished one is run again. */
+export function isFinished(end: RunEnd | null): boolean {
+  return end?.status === 'ok' || end?.status === 'diverged';
+}
+
 function parseLine(text: string): Line | null {
   try {
     const v = JSON.parse(text) as Line;
@@ -91,12 +104,11 @@ function parseLine(text: string): Line | null {
 }
 
 /**
- * Read a run's files. A torn or unreadable line ends the journal there (a kill can only tear
- * the last line; anything after a bad line is not trusted); an unreadable checkpoint counts as
- * none (the run then starts over).
+ * Read a run's journal. A torn or unreadable line ends it there (a kill can only tear the last
+ * line; anything after a bad line is not trusted).
  */
-export function readRun(dir: string, index: number): RunRecord {
-  const record: RunRecord = { identity: null, log: [], end: null, checkpoint: null };
+export function readJournal(dir: string, index: number): Omit<RunRecord, 'checkpoint'> {
+  const record: Omit<RunRecord, 'checkpoint'> = { identity: null, log: [], end: null };
   const path = journalPath(dir, index);
   if (existsSync(path)) {
     for (const text of readFileSync(path, 'utf8').split('\n')) {
@@ -109,13 +121,20 @@ export function readRun(dir: string, index: number): RunRecord {
       else record.end = rest as RunEnd;
     }
   }
+  return record;
+}
+
+/** A run's journal and its checkpoint; an unreadable checkpoint counts as none (the run then
+ * starts over). Only resuming and reporting need the checkpoint: the rest read the journal. */
+export function readRun(dir: string, index: number): RunRecord {
   const cp = checkpointPath(dir, index);
+  let checkpoint: TrainCheckpoint | null = null;
   if (existsSync(cp)) {
     try {
-      record.checkpoint = JSON.parse(readFileSync(cp, 'utf8')) as TrainCheckpoint;
+      checkpoint = JSON.parse(readFileSync(cp, 'utf8')) as TrainCheckpoint;
     } catch {
-      record.checkpoint = null;
+      checkpoint = null;
     }
   }
-  return record;
+  return { ...readJournal(dir, index), checkpoint };
 }

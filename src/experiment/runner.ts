@@ -9,7 +9,7 @@ import { ExperimentError } from './resolve.ts';
 import type { Results, RunResult } from './results.ts';
 import { RESULTS_SCHEMA } from './results.ts';
 import { runInWorkers, type RunJob } from './workerPool.ts';
-import { readRun, removeCheckpoint, RunJournal, writeCheckpoint, type RunIdentity } from './runFiles.ts';
+import { isFinished, readJournal, readRun, removeCheckpoint, RunJournal, sameRun, writeCheckpoint, type RunIdentity } from './runFiles.ts';
 import type { ResumePoint } from '../train/trainer.ts';
 import type { StopFlag } from './stopFlag.ts';
 import { failpointAfterStep } from './failpoint.ts';
@@ -59,17 +59,15 @@ export interface RunControl {
 function resumePoint(store: RunStore, id: RunIdentity): ResumePoint | null {
   const rec = readRun(store.dir, id.index);
   const c = rec.checkpoint;
-  if (!c || rec.identity?.variant !== id.variant || rec.identity.seed !== id.seed) return null;
+  if (!c || !sameRun(rec, id)) return null;
   const log = rec.log.filter((e) => e.step < c.step);
   return log.length === c.logCount ? { checkpoint: c, log } : null;
 }
 
 /** A finished run recorded in the folder (ok or diverged; a failed run is tried again). */
 export function finishedRun(store: RunStore, id: RunIdentity): RunResult | null {
-  const rec = readRun(store.dir, id.index);
-  if (!rec.end || rec.end.status === 'failed' || rec.end.status === 'interrupted') return null;
-  if (rec.identity?.variant !== id.variant || rec.identity.seed !== id.seed) return null;
-  return { ...rec.end, log: rec.log };
+  const rec = readJournal(store.dir, id.index);
+  return rec.end && isFinished(rec.end) && sameRun(rec, id) ? { ...rec.end, log: rec.log } : null;
 }
 
 /** Tasks by their resolved settings: variants that share a task share its test set. */
@@ -114,7 +112,7 @@ export async function runOne(exp: ResolvedExperiment, v: ResolvedVariant, task: 
   const id: RunIdentity = { index: control.index ?? 0, variant: v.name, seed };
   const from = store?.resume ? resumePoint(store, id) : null;
   let journal: RunJournal | null = null;
-  let priorMs = from?.checkpoint.elapsedMs ?? 0;
+  const priorMs = from?.checkpoint.elapsedMs ?? 0;
   try {
     if (store) {
       journal = RunJournal.open(store.dir, id, from?.log ?? []);
@@ -143,8 +141,7 @@ export async function runOne(exp: ResolvedExperiment, v: ResolvedVariant, task: 
     }, from ?? undefined);
     const result: RunResult = { ...base, ...r, durationMs: priorMs + Date.now() - started };
     if (store && journal && r.status !== 'interrupted') {
-      const { log: _log, ...end } = result;
-      journal.end(end);
+      journal.end(result);
       removeCheckpoint(store.dir, id.index);
     }
     return result;
@@ -154,10 +151,7 @@ export async function runOne(exp: ResolvedExperiment, v: ResolvedVariant, task: 
       log: [], metrics: {}, summary: null,
     };
     // The checkpoint stays: --resume tries a failed run again from it.
-    if (journal) {
-      const { log: _log, ...end } = failed;
-      journal.end(end);
-    }
+    journal?.end(failed);
     return failed;
   }
 }

@@ -312,8 +312,8 @@ export async function train(
   }
 
   if (interrupted) {
+    status = 'interrupted';
     if (step > lastCheckpointStep) await saveCheckpoint(step);
-    return { status: 'interrupted', stepsRun: step, earlyStopped: false, log, metrics: {}, summary: summarize(log, net.config.cell), ...(cfg.clip.kind !== 'none' ? { clipPerStep } : {}) };
   }
 
   let metrics: Record<string, Num> = {};
