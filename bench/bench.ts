@@ -22,12 +22,16 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { wasmStatus } from '../src/backends/cpu/wasm.ts';
+import { cpu, cpuWasmStatus as wasmStatus } from '../src/backends/cpu/index.ts';
+import { setDefaultBackend } from '../src/tensor/defaultBackend.ts';
 import { gradlabStep } from './gradlabStep.ts';
 import {
   CELLS, FLOP_FORMULA, SHAPES, flopsPerStep, formatTable, gflops, median, summarizeRow,
   type BenchCell, type BenchReport, type BenchRow, type BenchShape, type Timing, type WorkersResult,
 } from './report.ts';
+
+// gradlab's step runs on the default backend: the CPU's.
+setDefaultBackend(cpu);
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);

@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CELL_KINDS, isCellKind } from '../src/nn/cellKinds.ts';
+import { CELL_KINDS, isCellKind } from '../src/cells/table.ts';
 import { parameterShapes, type RecurrentNetConfig } from '../src/nn/recurrentNet.ts';
 import { Rng } from '../src/tensor/rng.ts';
 

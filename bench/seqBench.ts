@@ -9,13 +9,18 @@
  *   [--steps 100] [--dtype float32|float64]
  */
 import { backward } from '../src/autograd/index.ts';
+import { cpu } from '../src/backends/cpu/index.ts';
 import { hiddenGradNormsOnDevice } from '../src/diagnostics/hiddenGradNorms.ts';
-import type { CellKind } from '../src/nn/cellKinds.ts';
+import type { CellKind } from '../src/cells/table.ts';
 import { RecurrentNet, type CellPath } from '../src/nn/recurrentNet.ts';
 import { mseLoss } from '../src/ops/index.ts';
 import { tensor } from '../src/tensor/create.ts';
 import type { DType } from '../src/tensor/dtype.ts';
+import { setDefaultBackend } from '../src/tensor/defaultBackend.ts';
 import { Rng } from '../src/tensor/rng.ts';
+
+// The nets and data below are made on the default backend: the CPU's.
+setDefaultBackend(cpu);
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: string): string => {

@@ -6,9 +6,13 @@
  *   npx tsx bench/stepBench.ts [--shapes small,wide,long] [--cells lstm,rnn_tanh] [--warmup 20] [--steps 20]
  *   GRADLAB_WASM=off npx tsx bench/stepBench.ts      # the JavaScript kernels (GRADLAB_WASM=simd: no relaxed SIMD)
  */
-import { wasmStatus } from '../src/backends/cpu/wasm.ts';
+import { cpu, cpuWasmStatus as wasmStatus } from '../src/backends/cpu/index.ts';
+import { setDefaultBackend } from '../src/tensor/defaultBackend.ts';
 import { gradlabStep } from './gradlabStep.ts';
 import { CELLS, SHAPES, flopsPerStep, gflops, median, type BenchCell } from './report.ts';
+
+// gradlab's step runs on the default backend: the CPU's.
+setDefaultBackend(cpu);
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: string): string => {

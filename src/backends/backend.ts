@@ -3,9 +3,10 @@ import type { Shape } from '../tensor/shape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { AdamHyper, RmspropHyper, SgdHyper } from './optimHyper.ts';
 import type { BinaryOp, UnaryOp } from './pointwise.ts';
+import type { CellSpec } from '../cells/spec.ts';
 
-/** The four weights of one recurrent layer, in torch's layout: W_ih [G*H, I], W_hh [G*H, H],
- * b_ih [G*H], b_hh [G*H], with the gate blocks stacked in torch's order. */
+/** The four weights of one recurrent layer, in torch's layout: W_ih [G*H, I], W_hh [G*H, H]
+ * ([G*H] for a diagonal recurrence), b_ih [G*H], b_hh [G*H], gate blocks in torch's order. */
 export interface CellWeights {
   readonly wIh: Tensor;
   readonly wHh: Tensor;
@@ -13,42 +14,72 @@ export interface CellWeights {
   readonly bHh: Tensor;
 }
 
-/** Gradients of one fused cell step with respect to its input, state and weights. */
-export interface CellGrads {
-  readonly dx: Tensor;
-  readonly dh: Tensor;
+/** Gradients of one cell step (or one layer's sequence) with respect to its weights. */
+export interface WeightGrads {
   readonly dWIh: Tensor;
   readonly dWHh: Tensor;
   readonly dBIh: Tensor;
   readonly dBHh: Tensor;
 }
 
-export type RnnActivation = 'tanh' | 'relu';
+/** One fused step's outputs: the new state and the per-unit values its backward needs
+ * ([B, S·H], the spec's `saved` in order). */
+export interface CellStepOutput {
+  readonly h: Tensor;
+  /** c_t for cells with a cell state, else null. */
+  readonly c: Tensor | null;
+  readonly saved: Tensor;
+}
 
-/** The cells a whole-sequence kernel runs, named as torch's modes (the same names as nn's CellKind). */
-export type SequenceCell = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
+/** Gradients of one fused step with respect to its input, state and weights. */
+export interface CellStepGrads extends WeightGrads {
+  readonly dx: Tensor;
+  readonly dh: Tensor;
+  /** dL/dc_{t-1} for cells with a cell state, else null. */
+  readonly dc: Tensor | null;
+}
 
 /** What a sequence forward keeps for its backward. Its buffers belong to the backend that made it. */
 export interface SequenceTape {
-  readonly cell: SequenceCell;
+  readonly spec: CellSpec;
   readonly steps: number;
 }
 
 /** Gradients of one layer's whole-sequence kernel. */
-export interface SequenceGrads {
+export interface SequenceGrads extends WeightGrads {
   /** dL/dx_t, t = 1..T, each [B, I]; null when the input gradients were not asked for. */
   readonly dxs: readonly Tensor[] | null;
   readonly dh0: Tensor;
-  /** LSTM only. */
+  /** Cells with a cell state only. */
   readonly dc0: Tensor | null;
-  readonly dWIh: Tensor;
-  readonly dWHh: Tensor;
-  readonly dBIh: Tensor;
-  readonly dBHh: Tensor;
   /** The total derivative dL/dh_t (external plus through every later step), t = 1..T, each
    * [B, H]; null for the steps after the last one that got an external gradient (nothing reaches
    * them, as on the reference path). */
   readonly dhs: readonly (Tensor | null)[];
+}
+
+/**
+ * Optional fused kernels for one recurrent step, generated from the cell's spec. A backend
+ * without them runs the reference path (the spec's forward composed from core ops, autograd for
+ * the backward); one with them but without SequenceKernels gets whole sequences built from its
+ * steps (src/backends/sequenceFromSteps.ts).
+ */
+export interface CellStepKernels {
+  cellForward(spec: CellSpec, x: Tensor, h: Tensor, c: Tensor | null, w: CellWeights): CellStepOutput;
+  /** dh or dc may be null (no gradient reached that output). */
+  cellBackward(
+    spec: CellSpec, x: Tensor, h: Tensor, c: Tensor | null, out: CellStepOutput,
+    dh: Tensor | null, dc: Tensor | null, w: CellWeights,
+  ): CellStepGrads;
+}
+
+/** Optional whole-sequence kernels: one forward over all T steps of a layer, one backward
+ * through all T steps (BPTT inside the kernel). */
+export interface SequenceKernels {
+  /** h_1..h_T of one layer, each [B, H], from x_1..x_T ([B, I] each) and h0 (and c0). */
+  sequenceForward(spec: CellSpec, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights): { hs: Tensor[]; tape: SequenceTape };
+  /** BPTT from the external dL/dh_t (null where none); input gradients only when asked. */
+  sequenceBackward(tape: SequenceTape, dhs: readonly (Tensor | null)[], inputGrads: boolean): SequenceGrads;
 }
 
 /**
@@ -68,6 +99,11 @@ export interface Backend {
   readAsync(x: Tensor): Promise<Float64Array>;
   /** Same storage, new shape (sizes must agree). */
   reshape(x: Tensor, shape: Shape): Tensor;
+  /** Device backends only: release x's memory now (storage shared with reshapes goes with the
+   * last of them); using x afterwards throws; a second call does nothing. Such a backend also
+   * reports every tensor it creates to src/tensor/scope.ts's `track`. Absent where memory is the
+   * garbage collector's (CPU). */
+  dispose?(x: Tensor): void;
   cast(x: Tensor, dtype: DType): Tensor;
 
   unary(op: UnaryOp, x: Tensor): Tensor;
@@ -117,25 +153,8 @@ export interface Backend {
    * gradient (a tensor, so it never leaves the device). */
   softmaxCrossEntropyBackward(probs: Tensor, labels: Tensor, dy: Tensor): Tensor;
 
-  // Fused recurrent steps (the fast path): one kernel per timestep forward, one backward.
-  rnnCellForward(act: RnnActivation, x: Tensor, h: Tensor, w: CellWeights): Tensor;
-  rnnCellBackward(act: RnnActivation, x: Tensor, h: Tensor, hNext: Tensor, dhNext: Tensor, w: CellWeights): CellGrads;
-  /** Returns the new state and the activated gates [B, 4H] in torch's order i, f, g, o. */
-  lstmCellForward(x: Tensor, h: Tensor, c: Tensor, w: CellWeights): { h: Tensor; c: Tensor; gates: Tensor };
-  lstmCellBackward(
-    x: Tensor, h: Tensor, c: Tensor, cNext: Tensor, gates: Tensor,
-    dhNext: Tensor | null, dcNext: Tensor | null, w: CellWeights,
-  ): CellGrads & { readonly dc: Tensor };
-  /** Returns the new state, the activated gates [B, 3H] (r, z, n) and W_hn h + b_hn [B, H]. */
-  gruCellForward(x: Tensor, h: Tensor, w: CellWeights): { h: Tensor; gates: Tensor; hn: Tensor };
-  gruCellBackward(x: Tensor, h: Tensor, gates: Tensor, hn: Tensor, dhNext: Tensor, w: CellWeights): CellGrads;
-
-  // Whole-sequence recurrent kernels (the fastest path): one forward over all T steps of a layer,
-  // one backward through all T steps (BPTT inside the kernel).
-  /** h_1..h_T of one layer, each [B, H], from x_1..x_T ([B, I] each) and h0 (and c0 for lstm). */
-  sequenceForward(
-    cell: SequenceCell, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights,
-  ): { hs: Tensor[]; tape: SequenceTape };
-  /** BPTT from the external dL/dh_t (null where none); input gradients only when asked. */
-  sequenceBackward(tape: SequenceTape, dhs: readonly (Tensor | null)[], inputGrads: boolean): SequenceGrads;
+  /** Optional fused kernels (see CellStepKernels, SequenceKernels); the ops fall back to
+   * generic paths built from the core above when they are absent. */
+  readonly cellSteps?: CellStepKernels;
+  readonly sequences?: SequenceKernels;
 }

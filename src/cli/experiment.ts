@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { wasmGemm, wasmStatus } from '../backends/cpu/wasm.ts';
+import { isCpuBackend } from '../backends/cpu/index.ts';
 import type { Backend } from '../backends/backend.ts';
 import { assembleResults } from '../experiment/assemble.ts';
 import type { ResolvedExperiment } from '../experiment/config.ts';
@@ -17,7 +17,7 @@ import type { Results } from '../experiment/results.ts';
 import { runExperimentInWorkers, type RunStore } from '../experiment/runner.ts';
 import { StopFlag } from '../experiment/stopFlag.ts';
 import { validateExperiment } from '../experiment/validate.ts';
-import { BACKEND_HELP, backendFromOption } from './backendOption.ts';
+import { BACKEND_HELP, backendFromOption, checkBackendName } from './backendOption.ts';
 import { manifestEnv, packageVersion } from './provenance.ts';
 import type { CommandOutcome } from './program.ts';
 import { createProgress } from './progress.ts';
@@ -79,8 +79,7 @@ function positiveInteger(text: string, option: string): number {
 
 /** The float32 kernels a backend runs: part of what fixes a run's numbers. */
 function kernelsOf(backend: Backend, device: string | null): string {
-  if (backend.name !== 'cpu') return device ?? backend.name;
-  return wasmGemm ? wasmStatus : 'javascript';
+  return isCpuBackend(backend) ? backend.kernels : device ?? backend.name;
 }
 
 /** Checkpoint a few times per run by default: often enough that a kill loses little, rarely
@@ -118,7 +117,7 @@ export function registerExperiment(program: Command, outcome: CommandOutcome): v
     .option('--workers <n>', 'runs trained side by side in worker threads; results are identical for any n (default: one per CPU core)', String(availableParallelism()))
     .addHelpText('after', EXIT_HELP)
     .action(async (nameOrPath: string, opts: ExperimentCliOptions, cmd: Command) => {
-      if (opts.backend !== 'cpu' && opts.backend !== 'webgpu') throw new UsageError(`--backend must be cpu or webgpu, got "${opts.backend}"`);
+      checkBackendName(opts.backend);
       let workers = positiveInteger(opts.workers, '--workers');
       const cores = availableParallelism();
       if (workers > cores) {

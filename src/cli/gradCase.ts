@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { flattenNested, leadingShape } from '../io/nested.ts';
 import { zodLine } from '../io/zodLine.ts';
-import { CELL_KINDS } from '../nn/cellKinds.ts';
+import { CELL_KINDS, cellSpec } from '../cells/table.ts';
 import { parameterShapes, type RecurrentNetConfig } from '../nn/recurrentNet.ts';
 import { formatShape, numel, type Shape } from '../tensor/shape.ts';
 import { UsageError } from './usageError.ts';
@@ -171,7 +171,7 @@ export function parseGradCase(json: unknown): GradCase {
     });
   }
   const stateShape = [model.numLayers, B, model.hiddenSize];
-  if (c.c0 !== undefined && model.cell !== 'lstm') throw new UsageError(`case: c0 is only for cell lstm, not ${model.cell}`);
+  if (c.c0 !== undefined && !cellSpec(model.cell).cellState) throw new UsageError(`case: c0 is only for cells with a cell state (lstm), not ${model.cell}`);
   const h0 = c.h0 === undefined ? null : guard(() => flattenNested(c.h0, stateShape, 'h0'));
   const c0 = c.c0 === undefined ? null : guard(() => flattenNested(c.c0, stateShape, 'c0'));
   return { model, params, x, xShape, y, yShape, loss: c.loss, h0, c0 };

@@ -1,4 +1,4 @@
-import type { GradientReach, Num } from '../experiment/results.ts';
+import type { GradientReach, Num } from '../records/results.ts';
 
 /** How small, relative to ||dL/dh_T||, a gradient may get and still count as reaching t. */
 export const REACH_THRESHOLD = 1e-6;

@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor/tensor.ts';
-import { ScalarReads } from './scalarReads.ts';
+import { ScalarReads } from '../tensor/scalarReads.ts';
 
 /** ||grad|| of a tensor over all its elements, as a one-element tensor on its backend; null
  * when it got no gradient. */

@@ -13,7 +13,8 @@ const TINY = 1e-30;
  * Returns a one-element tensor (NaN for a matrix with non-finite entries).
  */
 export function sigmaMax(w: Tensor, rounds = 200): Tensor {
-  if (w.rank !== 2) throw new Error(`sigmaMax needs a 2-D tensor, got ${w.toString()}`);
+  if (w.rank === 1) return sigmaMaxDiagonal(w, rounds);
+  if (w.rank !== 2) throw new Error(`sigmaMax needs a 1-D (diagonal) or 2-D tensor, got ${w.toString()}`);
   const k = w.backend;
   const cols = w.shape[1];
   let v = k.full([cols, 1], w.dtype, 1 / Math.sqrt(cols));
@@ -24,6 +25,27 @@ export function sigmaMax(w: Tensor, rounds = 200): Tensor {
     const norm = k.cast(k.norm(next), w.dtype); // -> σ² for unit v
     estimate = k.unary('sqrt', norm);
     v = k.binary('div', next, k.binary('add', k.reshape(norm, [1, 1]), tiny));
+  }
+  return estimate;
+}
+
+/**
+ * A vector u read as the diagonal matrix diag(u) (IndRNN's recurrent weights): σ_max = max|u_j|,
+ * found by the same power iteration (v ← u² ⊙ v, normalised) so that it too stays on the device,
+ * with the same fixed rounds and the same convergence caveat (two entries of nearly equal |u|).
+ */
+function sigmaMaxDiagonal(u: Tensor, rounds: number): Tensor {
+  const k = u.backend;
+  const n = u.shape[0];
+  const u2 = k.binary('mul', u, u);
+  let v = k.full([n], u.dtype, 1 / Math.sqrt(n));
+  let estimate = k.full([], u.dtype, 0);
+  const tiny = k.full([1], u.dtype, TINY);
+  for (let it = 0; it < rounds; it++) {
+    const next = k.binary('mul', u2, v); // diag(u)ᵀ diag(u) v
+    const norm = k.cast(k.norm(next), u.dtype);
+    estimate = k.unary('sqrt', norm);
+    v = k.binary('div', next, k.binary('add', k.reshape(norm, [1]), tiny));
   }
   return estimate;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CELL_KINDS } from '../nn/cellKinds.ts';
+import { CELL_KINDS } from '../cells/table.ts';
 import { INIT_SCHEMES } from '../nn/init.ts';
 import { MAX_SEED } from '../tasks/common.ts';
 

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { gateCount } from '../nn/cellKinds.ts';
+import { cellSpec } from '../cells/table.ts';
 import { taskDims, type TaskDims } from '../tasks/index.ts';
 import type { ResolvedExperiment, ResolvedVariant } from './config.ts';
 import { ExperimentError } from './resolve.ts';
@@ -136,12 +136,14 @@ export interface ExperimentEstimate {
 /** Learned parameters, counted as nn/recurrentNet.ts parameterShapes lays them out (closed form:
  * a million layers must not build a million-entry map to be refused). */
 export function parameterCount(v: Pick<ResolvedVariant, 'cell' | 'hiddenSize' | 'numLayers' | 'residual' | 'skipDelay'>, dims: Pick<TaskDims, 'inputSize' | 'outputSize'>): number {
-  const G = gateCount(v.cell);
+  const spec = cellSpec(v.cell);
+  const G = spec.gates.length;
   const H = v.hiddenSize;
   const L = v.numLayers;
   const I = dims.inputSize;
   const O = dims.outputSize;
-  const layer = (inputs: number): number => G * H * inputs + G * H * H + 2 * G * H;
+  const recurrent = spec.recurrent === 'matrix' ? G * H * H : G * H;
+  const layer = (inputs: number): number => G * H * inputs + recurrent + 2 * G * H;
   let n = layer(I) + (L - 1) * layer(H);
   if (v.skipDelay) n += L * H * H;
   if (v.residual && I !== H) n += H * I;
@@ -168,17 +170,20 @@ interface Shape {
   I: number;
   O: number;
   S: number;
-  gated: boolean;
-  lstm: boolean;
-  gru: boolean;
+  /** The cell keeps c (the LSTM), and dL/d(pre-activation) is one buffer (every cell but the GRU). */
+  cellState: boolean;
+  tied: boolean;
+  /** Per-unit values the tape keeps per step besides h (the spec's `saved`, and c). */
+  saved: number;
   perStep: boolean;
 }
 
 function shapeOf(v: ResolvedVariant, d: TaskDims): Shape {
-  const G = gateCount(v.cell);
+  const spec = cellSpec(v.cell);
+  const G = spec.gates.length;
   return {
     G, GH: G * v.hiddenSize, H: v.hiddenSize, L: v.numLayers, I: d.inputSize, O: d.outputSize, S: d.seqLen,
-    gated: G > 1, lstm: v.cell === 'lstm', gru: v.cell === 'gru', perStep: v.skipDelay !== null,
+    cellState: spec.cellState, tied: spec.tied, saved: (spec.saved.length + (spec.cellState ? 1 : 0)) * v.hiddenSize, perStep: v.skipDelay !== null,
   };
 }
 
@@ -189,12 +194,11 @@ function overLayers(s: Shape, f: (inputs: number) => number): number {
 }
 
 /** Floats one training step keeps per sequence, time step and layer (float32): the tape (x, h,
- * gates, the LSTM's c and tanh c or the GRU's W_hn h), the outputs h_t, their total gradients
+ * the spec's saved values and c), the outputs h_t, their total gradients
  * dL/dh_t (the probe reads them), the gradient the layer above sends, and dx. The per-step cells
  * keep every intermediate of every step with its gradient instead. */
 function trainFloatsPerStep(s: Shape, inputs: number, v: ResolvedVariant): number {
-  const aux = s.lstm ? 2 * s.H : s.gru ? s.H : 0;
-  let n = s.perStep ? 8 * s.GH + 12 * s.H + 2 * inputs : 2 * inputs + 4 * s.H + (s.gated ? s.GH : 0) + aux;
+  let n = s.perStep ? 8 * s.GH + 12 * s.H + 2 * inputs : 2 * inputs + 4 * s.H + s.saved;
   if (v.residual) n += 2 * s.H;
   if (v.dropout > 0) n += 3 * s.H;
   return n;
@@ -202,18 +206,17 @@ function trainFloatsPerStep(s: Shape, inputs: number, v: ResolvedVariant): numbe
 
 /** Floats a forward without gradients keeps per sequence, step and layer. */
 function evalFloatsPerStep(s: Shape, inputs: number): number {
-  const aux = s.lstm ? 2 * s.H : s.gru ? s.H : 0;
-  return inputs + 2 * s.H + (s.gated ? s.GH : 0) + aux;
+  return inputs + 2 * s.H + s.saved;
 }
 
 /** Floats of the WebAssembly working set per sequence and step of one layer's call (the
  * layouts in backends/cpu/sequenceWasm.ts): forward x, X W_ihᵀ, h, c, tanh c; backward H, X,
  * dG (twice for the GRU), dx, the gates and c again, dL/dh. */
 function wasmForwardFloats(s: Shape, inputs: number): number {
-  return inputs + s.GH + s.H + (s.lstm ? 2 * s.H : 0);
+  return inputs + s.GH + s.H + (s.cellState ? 2 * s.H : 0);
 }
 function wasmBackwardFloats(s: Shape, inputs: number): number {
-  return 2 * inputs + 3 * s.H + s.GH * (s.gru ? 2 : 1) + 1 + (s.lstm ? s.GH + 2 * s.H : 0);
+  return 2 * inputs + 3 * s.H + s.GH * (s.tied ? 1 : 2) + 1 + (s.cellState ? s.GH + 2 * s.H : 0);
 }
 
 /** Values in one target row of a batch, per sequence. */

@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { cpu } from '../backends/cpu/index.ts';
+import { cpuBackendNamed } from '../backends/cpu/index.ts';
+import { setDefaultBackend } from '../tensor/defaultBackend.ts';
 import { prepareTasks, runOne } from './runner.ts';
 import { StopFlag } from './stopFlag.ts';
 import type { WorkerReply, WorkerRequest } from './workerPool.ts';
@@ -9,14 +10,17 @@ const port = parentPort;
 if (!port) throw new Error('runWorker.ts must run in a worker thread');
 // Tasks (and their fixed test sets) are built once per experiment, not once per job.
 let tasks: { key: string; get: ReturnType<typeof prepareTasks> } | null = null;
-port.on('message', async ({ experiment, job, store, stop }: WorkerRequest) => {
+port.on('message', async ({ experiment, job, backend, store, stop }: WorkerRequest) => {
+  // This thread's default backend is the one its job runs on (a worker has its own modules).
+  const onBackend = cpuBackendNamed(backend);
+  setDefaultBackend(onBackend);
   const key = JSON.stringify(experiment);
   if (tasks?.key !== key) tasks = { key, get: prepareTasks(experiment) };
   const getTask = tasks.get;
   const v = experiment.variants[job.variant];
   const flag = stop ? new StopFlag(stop) : null;
   let last = 0;
-  const result = await runOne(experiment, v, getTask(v.task), job.seed, cpu, {
+  const result = await runOne(experiment, v, getTask(v.task), job.seed, onBackend, {
     index: job.index,
     store,
     shouldStop: flag ? () => flag.raised : undefined,

@@ -1,4 +1,5 @@
 import type { Backend } from '../backends/backend.ts';
+import { isCpuBackend } from '../backends/cpu/index.ts';
 import { RecurrentNet } from '../nn/recurrentNet.ts';
 import { Rng } from '../tensor/rng.ts';
 import { createTask } from '../tasks/index.ts';
@@ -217,13 +218,14 @@ export async function runExperiment(exp: ResolvedExperiment, opts: RunnerOptions
 export async function runExperimentInWorkers(exp: ResolvedExperiment, opts: RunnerOptions): Promise<Omit<Results, 'env'>> {
   const workers = opts.workers ?? 1;
   if (workers <= 1) return runExperiment(exp, opts);
-  if (opts.backend.name !== 'cpu') throw new Error(`worker threads run the cpu backend only, not ${opts.backend.name}`);
+  if (!isCpuBackend(opts.backend)) throw new Error(`worker threads run the cpu backends only, not ${opts.backend.name}`);
   const getTask = prepareTasks(exp);
   const all: RunJob[] = exp.variants.flatMap((_, variant) => exp.seeds.map((seed) => ({ variant, seed, index: 0 })));
   all.forEach((j, i) => (j.index = i));
   const jobs = opts.only ? all.filter((j) => opts.only!.has(j.index)) : all;
   const live = new Map<number, RunProgress>();
   const runs = await runInWorkers(exp, jobs, workers, {
+    backend: opts.backend.name,
     store: opts.store,
     stop: opts.stop,
     done: (j) => (opts.store?.resume ? finishedRun(opts.store, { index: j.index, variant: exp.variants[j.variant].name, seed: j.seed }) : null),

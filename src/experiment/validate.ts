@@ -1,4 +1,5 @@
 import { totalmem } from 'node:os';
+import { cellSpec } from '../cells/table.ts';
 import type { ResolvedExperiment, TaskSpec } from './config.ts';
 import { checkLimits, estimateExperiment, type ExperimentEstimate } from './limits.ts';
 import { ExperimentError, resolveExperiment, type RunOverrides } from './resolve.ts';
@@ -44,11 +45,28 @@ function checkEarlyStop(exp: ResolvedExperiment, getTask: (spec: TaskSpec) => Ta
   });
 }
 
+/** Settings that only some cells have: a forget-gate bias needs a gate named f; a vector
+ * recurrent weight (IndRNN) has no xavier/orthogonal/scaled-normal init. */
+function checkCellSettings(exp: ResolvedExperiment): void {
+  exp.variants.forEach((v) => {
+    const spec = cellSpec(v.cell);
+    const where = `variant "${v.name}"`;
+    if (v.init.forgetBias !== undefined && !spec.gates.includes('f')) {
+      throw new ExperimentError(`${where}: init.forgetBias needs a forget gate, which ${v.cell} does not have (lstm has); remove it`);
+    }
+    const scheme = v.init.recurrentWeights ?? 'pytorch';
+    if (spec.recurrent === 'diagonal' && scheme !== 'pytorch' && scheme !== 'identity') {
+      throw new ExperimentError(`${where}: init.recurrentWeights ${scheme} needs a matrix, but ${v.cell}'s weight_hh is a vector; use pytorch or identity`);
+    }
+  });
+}
+
 export function validateExperiment(definition: unknown, opts: ValidateOptions = {}): ValidatedExperiment {
   if (opts.workers !== undefined && !(Number.isSafeInteger(opts.workers) && opts.workers >= 1)) {
     throw new ExperimentError(`--workers: must be an integer >= 1, got ${opts.workers}`);
   }
   const exp = resolveExperiment(definition, opts);
+  checkCellSettings(exp);
   // Sizes first, from the settings alone: building a task allocates its test set, which is
   // exactly what a huge T or testSize must not do.
   const estimate = estimateExperiment(exp, { workers: opts.workers });

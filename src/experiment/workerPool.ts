@@ -14,6 +14,8 @@ export interface RunJob {
 export interface WorkerRequest {
   experiment: ResolvedExperiment;
   job: RunJob;
+  /** The CPU backend's name (cpu-js, cpu-wasm): the thread runs the same kernels as its parent. */
+  backend: string;
   store?: RunStore;
   /** The shared stop flag's memory (see StopFlag). */
   stop?: SharedArrayBuffer;
@@ -28,6 +30,8 @@ export interface WorkerReply {
 const WORKER_URL = new URL('./runWorkerBoot.mjs', import.meta.url);
 
 export interface PoolOptions {
+  /** The CPU backend the threads run, by name (cpu-js, cpu-wasm). */
+  backend: string;
   store?: RunStore;
   stop?: StopFlag;
   /** A job already done (a finished run found when resuming): not sent to a worker. */
@@ -80,7 +84,7 @@ export async function runInWorkers(
         }
         const job = todo[next++];
         hooks.start?.(job);
-        w.postMessage({ experiment: exp, job, store: pool.store, stop: stop.shared } satisfies WorkerRequest);
+        w.postMessage({ experiment: exp, job, backend: pool.backend, store: pool.store, stop: stop.shared } satisfies WorkerRequest);
       };
       w.on('message', (m: WorkerReply) => {
         const job = byIndex.get(m.index)!;

@@ -1,4 +1,4 @@
-import type { RunResult } from '../experiment/results.ts';
+import type { RunResult } from '../records/results.ts';
 import type { ExportConfig, ExportInput } from './input.ts';
 import { ExportInputError } from './input.ts';
 import type { Cell, Column, ColumnType } from './table.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Results } from '../experiment/results.ts';
+import type { Results } from '../records/results.ts';
 import { resultsFileSchema } from '../experiment/resultsSchema.ts';
 import { zodLine } from '../io/zodLine.ts';
 

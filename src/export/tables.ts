@@ -1,4 +1,4 @@
-import type { GradientReach, LogEntry, RunResult } from '../experiment/results.ts';
+import type { GradientReach, LogEntry, RunResult } from '../records/results.ts';
 import { maxLayers, runIdentities } from './identity.ts';
 import { ExportInputError, type ExportInput } from './input.ts';
 import type { Cell, Column, ExportWhat, RowGroup, Table } from './table.ts';

@@ -110,3 +110,23 @@ export function initWeight(scheme: InitScheme, gates: number, hidden: number, co
   }
   return out;
 }
+
+/**
+ * A diagonal recurrence's weight vector (IndRNN's u, one weight per unit and gate): 'pytorch'
+ * draws U(-1/sqrt(H), 1/sqrt(H)) as for a matrix; 'identity' sets every weight to `gain`
+ * (u = 1: each unit carries its state unchanged, IRNN's idea per unit). The matrix schemes
+ * (xavier, orthogonal, scaled normal) have no meaning for a vector and are refused.
+ */
+export function initRecurrentVector(scheme: InitScheme, count: number, hidden: number, gain: number, rng: Rng): Float64Array {
+  switch (scheme) {
+    case 'pytorch':
+      return uniformInit(count, 1 / Math.sqrt(hidden), rng);
+    case 'identity':
+      return new Float64Array(count).fill(gain);
+    case 'xavier_uniform':
+    case 'xavier_normal':
+    case 'orthogonal':
+    case 'scaled_normal':
+      throw new Error(`init.recurrentWeights: ${scheme} needs a matrix, but this cell's weight_hh is a vector; use pytorch or identity`);
+  }
+}

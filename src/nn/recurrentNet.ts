@@ -1,16 +1,17 @@
 import type { Backend, CellWeights } from '../backends/backend.ts';
-import { cpu } from '../backends/cpu/index.ts';
+import { cellSpec, type CellKind } from '../cells/table.ts';
+import type { CellSpec } from '../cells/spec.ts';
+import { cellReferenceStep, type CellState } from '../ops/cellReference.ts';
+import { cellStep } from '../ops/cellStep.ts';
 import { add, linear, matmul, mul, reshape, select, stack, unbind } from '../ops/index.ts';
+import { sequenceLayer } from '../ops/sequenceLayer.ts';
 import { sampled, tensor, zeros } from '../tensor/create.ts';
 import type { DType } from '../tensor/dtype.ts';
 import type { Rng } from '../tensor/rng.ts';
 import { formatShape, sameShape, type Shape } from '../tensor/shape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { gateCount, type CellKind } from './cellKinds.ts';
-import { gruCellFused, lstmCellFused, rnnCellFused } from './fusedCells.ts';
-import { initWeight, uniformInit, type RecurrentInit } from './init.ts';
-import { gruCell, lstmCell, rnnCell } from './referenceCells.ts';
-import { sequenceLayer } from './sequenceLayer.ts';
+import { initRecurrentVector, initWeight, uniformInit, type RecurrentInit } from './init.ts';
+import { REFERENCE_CELLS } from './referenceCells.ts';
 
 export interface RecurrentNetConfig {
   cell: CellKind;
@@ -56,12 +57,14 @@ export interface ForwardResult {
 
 /** torch's state-dict keys, in torch's order. */
 export function parameterShapes(config: RecurrentNetConfig): Map<string, Shape> {
-  const G = gateCount(config.cell);
+  const spec = cellSpec(config.cell);
+  const G = spec.gates.length;
   const H = config.hiddenSize;
   const shapes = new Map<string, Shape>();
   for (let l = 0; l < config.numLayers; l++) {
     shapes.set(`rnn.weight_ih_l${l}`, [G * H, l === 0 ? config.inputSize : H]);
-    shapes.set(`rnn.weight_hh_l${l}`, [G * H, H]);
+    // A diagonal recurrence (IndRNN) has one recurrent weight per unit and gate: a vector.
+    shapes.set(`rnn.weight_hh_l${l}`, spec.recurrent === 'matrix' ? [G * H, H] : [G * H]);
     shapes.set(`rnn.bias_ih_l${l}`, [G * H]);
     shapes.set(`rnn.bias_hh_l${l}`, [G * H]);
   }
@@ -85,15 +88,20 @@ export interface CreateNetOptions {
  * top layer's last hidden state. Parameters are named exactly as torch's state dict.
  */
 export class RecurrentNet {
+  readonly spec: CellSpec;
+
   private constructor(
     readonly config: RecurrentNetConfig,
     readonly params: ReadonlyMap<string, Tensor>,
-  ) {}
+  ) {
+    this.spec = cellSpec(config.cell);
+  }
 
   /** Fresh weights from a seeded generator (drawn in state-dict order). */
   static create(config: RecurrentNetConfig, rng: Rng, opts: CreateNetOptions = {}): RecurrentNet {
     const init = opts.init ?? {};
-    const G = gateCount(config.cell);
+    const spec = cellSpec(config.cell);
+    const G = spec.gates.length;
     const H = config.hiddenSize;
     const gain = init.gain ?? 1;
     const values = new Map<string, Float64Array>();
@@ -103,14 +111,17 @@ export class RecurrentNet {
       if (name.startsWith('head.')) v = uniformInit(rows * (cols ?? 1), 1 / Math.sqrt(H), rng);
       else if (name.includes('weight_skip') || name === 'residual.weight') v = uniformInit(rows * cols, 1 / Math.sqrt(H), rng);
       else if (name.includes('weight_ih')) v = initWeight(init.inputWeights ?? 'pytorch', G, H, cols, gain, rng);
+      else if (name.includes('weight_hh') && spec.recurrent === 'diagonal') v = initRecurrentVector(init.recurrentWeights ?? 'pytorch', G * H, H, gain, rng);
       else if (name.includes('weight_hh')) v = initWeight(init.recurrentWeights ?? 'pytorch', G, H, cols, gain, rng);
       else v = init.biases === 'zeros' ? new Float64Array(rows) : uniformInit(rows, 1 / Math.sqrt(H), rng);
       values.set(name, v);
     }
-    if (config.cell === 'lstm' && init.forgetBias !== undefined) {
+    const forget = spec.gates.indexOf('f');
+    if (init.forgetBias !== undefined) {
+      if (forget < 0) throw new Error(`init.forgetBias: ${config.cell} has no forget gate (only lstm has)`);
       for (let l = 0; l < config.numLayers; l++) {
-        values.get(`rnn.bias_ih_l${l}`)!.fill(init.forgetBias, H, 2 * H);
-        values.get(`rnn.bias_hh_l${l}`)!.fill(0, H, 2 * H);
+        values.get(`rnn.bias_ih_l${l}`)!.fill(init.forgetBias, forget * H, (forget + 1) * H);
+        values.get(`rnn.bias_hh_l${l}`)!.fill(0, forget * H, (forget + 1) * H);
       }
     }
     return RecurrentNet.fromValues(config, values, opts);
@@ -122,7 +133,7 @@ export class RecurrentNet {
     for (const [name, shape] of parameterShapes(config)) {
       const v = values.get(name);
       if (!v) throw new Error(`missing parameter ${name} ${formatShape(shape)}`);
-      params.set(name, tensor(v, shape, { dtype: opts.dtype ?? 'float32', backend: opts.backend ?? cpu, requiresGrad: true, name }));
+      params.set(name, tensor(v, shape, { dtype: opts.dtype ?? 'float32', backend: opts.backend, requiresGrad: true, name }));
     }
     return new RecurrentNet(config, params);
   }
@@ -159,16 +170,17 @@ export class RecurrentNet {
 
   forward(x: Tensor, opts: ForwardOptions = {}): ForwardResult {
     const { cell, inputSize, numLayers, dropout = 0 } = this.config;
+    const { cellState } = this.spec;
     if (x.rank !== 3 || x.shape[2] !== inputSize) {
       throw new Error(`input must have shape [B, T, ${inputSize}], got ${formatShape(x.shape)}`);
     }
-    if (opts.c0 && cell !== 'lstm') throw new Error(`c0 is only for lstm, not ${cell}`);
+    if (opts.c0 && !cellState) throw new Error(`c0 is only for cells with a cell state (lstm), not ${cell}`);
     const batch = x.shape[0];
     let inputs = unbind(x, 1);
     const hidden: Tensor[][] = [];
     for (let l = 0; l < numLayers; l++) {
       const h0 = this.initialState(opts.h0, 'h0', l, batch);
-      const c0 = cell === 'lstm' ? this.initialState(opts.c0, 'c0', l, batch) : null;
+      const c0 = cellState ? this.initialState(opts.c0, 'c0', l, batch) : null;
       const hs = this.runLayer(l, inputs, h0, c0, opts.path ?? 'sequence');
       hidden.push(hs);
       let outs = hs;
@@ -190,33 +202,25 @@ export class RecurrentNet {
 
   /** One layer over all timesteps; returns h_1..h_T. */
   private runLayer(l: number, inputs: readonly Tensor[], h0: Tensor, c0: Tensor | null, path: CellPath): Tensor[] {
-    const { cell, skipDelay } = this.config;
+    const { skipDelay } = this.config;
+    const spec = this.spec;
     const w = this.layerWeights(l);
     if (path === 'sequence') {
       // One kernel over all steps; the temporal skip acts inside the recurrence, so with it the
       // per-step fused cells run instead.
-      if (!skipDelay) return sequenceLayer(cell, inputs, h0, c0, w);
+      if (!skipDelay) return sequenceLayer(spec, inputs, h0, c0, w);
       path = 'fused';
     }
-    const fused = path === 'fused';
+    const reference = REFERENCE_CELLS[this.config.cell] ?? ((x: Tensor, s: CellState, wt: CellWeights) => cellReferenceStep(spec, x, s, wt));
+    const step = path === 'fused' ? (x: Tensor, s: CellState) => cellStep(spec, x, s, w) : (x: Tensor, s: CellState) => reference(x, s, w);
     const skipW = skipDelay ? this.param(`rnn.weight_skip_l${l}`) : null;
-    let h = h0;
-    let c = c0;
+    let state: CellState = { h: h0, c: c0 };
     const hs: Tensor[] = [];
     inputs.forEach((xt, t) => {
-      if (cell === 'lstm') {
-        const s = fused ? lstmCellFused(xt, h, c!, w) : lstmCell(xt, h, c!, w);
-        h = s.h;
-        c = s.c;
-      } else if (cell === 'gru') {
-        h = fused ? gruCellFused(xt, h, w) : gruCell(xt, h, w);
-      } else {
-        const act = cell === 'rnn_tanh' ? 'tanh' : 'relu';
-        h = fused ? rnnCellFused(act, xt, h, w) : rnnCell(act, xt, h, w);
-      }
+      state = step(xt, state);
       // hs[t] is h_{t+1}; h_{t+1-d} is hs[t - d] once t >= d.
-      if (skipW && skipDelay && t >= skipDelay) h = add(h, matmul(hs[t - skipDelay], skipW, { transB: true }));
-      hs.push(h);
+      if (skipW && skipDelay && t >= skipDelay) state = { h: add(state.h, matmul(hs[t - skipDelay], skipW, { transB: true })), c: state.c };
+      hs.push(state.h);
     });
     return hs;
   }

@@ -1,11 +1,15 @@
 import type { CellWeights } from '../backends/backend.ts';
+import type { CellKind } from '../cells/table.ts';
 import { add, chunk, linear, mul, relu, sigmoid, sub, tanh } from '../ops/index.ts';
+import type { CellState } from '../ops/cellReference.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 
 /**
- * The reference path: each cell written from differentiable ops, line for line as torch
- * documents it. Readable, gradient-checked by finite differences, and the yardstick the fused
- * kernels are tested against.
+ * The reference path: torch's cells written from differentiable ops, line for line as torch
+ * documents them — written independently of the cell specs (src/cells), so that the kernels
+ * generated from a spec are held against a second, readable rendering of the same equations.
+ * Gradient-checked by finite differences and compared with PyTorch itself. A cell that has no
+ * entry here (IndRNN) runs its spec read as ops (src/ops/cellReference.ts).
  */
 
 /** h' = act(W_ih x + b_ih + W_hh h + b_hh) (nn.RNN). */
@@ -32,3 +36,16 @@ export function gruCell(x: Tensor, h: Tensor, w: CellWeights): Tensor {
   // (1 - z) n + z h, written as torch's kernel computes it: n + z (h - n).
   return add(n, mul(z, sub(h, n)));
 }
+
+export type ReferenceStep = (x: Tensor, state: CellState, w: CellWeights) => CellState;
+
+/** The hand-written references, by cell. */
+export const REFERENCE_CELLS: Partial<Record<CellKind, ReferenceStep>> = {
+  rnn_tanh: (x, s, w) => ({ h: rnnCell('tanh', x, s.h, w), c: null }),
+  rnn_relu: (x, s, w) => ({ h: rnnCell('relu', x, s.h, w), c: null }),
+  lstm: (x, s, w) => {
+    if (!s.c) throw new Error('lstm needs a cell state c');
+    return lstmCell(x, s.h, s.c, w);
+  },
+  gru: (x, s, w) => ({ h: gruCell(x, s.h, w), c: null }),
+};

@@ -1,6 +1,6 @@
-import type { Num, Results, RunResult } from '../experiment/results.ts';
+import type { Num, Results, RunResult } from '../records/results.ts';
 import { REACH_THRESHOLD } from '../diagnostics/gradientReach.ts';
-import { CLIENT_SCRIPT } from './client.ts';
+import { clientScript } from './client.ts';
 import { escapeHtml as h, jsonForScript } from './escape.ts';
 import { fmt, meanStd, type MeanStd } from './stats.ts';
 import { REPORT_CSS } from './style.ts';
@@ -266,7 +266,7 @@ ${renderConfig(results)}
 <script type="application/json" id="gradlab-data">${jsonForScript(results)}</script>
 <script type="application/json" id="gradlab-view">${jsonForScript(view)}</script>
 <script src="${h(opts.plotlyPath)}"></script>
-<script>${CLIENT_SCRIPT}</script>
+<script>${clientScript()}</script>
 </body>
 </html>
 `;

@@ -1,4 +1,4 @@
-import type { Num } from '../experiment/results.ts';
+import type { Num } from '../records/results.ts';
 
 /** Small statistics over values that may be null (NaN/Inf in the run): nulls are left out. */
 

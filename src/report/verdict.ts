@@ -1,4 +1,4 @@
-import type { GradientReach, Results, RunResult } from '../experiment/results.ts';
+import type { GradientReach, Results, RunResult } from '../records/results.ts';
 import { REACH_THRESHOLD } from '../diagnostics/gradientReach.ts';
 import { fmt, median } from './stats.ts';
 import { runsOf, variantNames } from './view.ts';

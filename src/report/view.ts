@@ -1,4 +1,4 @@
-import type { LogEntry, Num, Results, RunResult } from '../experiment/results.ts';
+import type { LogEntry, Num, Results, RunResult } from '../records/results.ts';
 import { gradientReach, REACH_THRESHOLD } from '../diagnostics/gradientReach.ts';
 import { maxOf, median, minOf, positive, sig } from './stats.ts';
 

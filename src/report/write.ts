@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node
 import { writeFileAtomic } from '../io/atomicWrite.ts';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { Results } from '../experiment/results.ts';
+import type { Results } from '../records/results.ts';
 import { escapeHtml as h } from './escape.ts';
 import { renderReport } from './render.ts';
 import { REPORT_CSS } from './style.ts';

@@ -1,5 +1,5 @@
-import { cpu } from '../backends/cpu/index.ts';
 import type { Backend } from '../backends/backend.ts';
+import { defaultBackend } from './defaultBackend.ts';
 import type { DType } from './dtype.ts';
 import { numel, type Shape } from './shape.ts';
 import type { Rng } from './rng.ts';
@@ -7,6 +7,7 @@ import type { Tensor } from './tensor.ts';
 
 export interface CreateOptions {
   dtype?: DType;
+  /** Default: defaultBackend() (set at the entry point). */
   backend?: Backend;
   requiresGrad?: boolean;
   name?: string;
@@ -22,11 +23,11 @@ export function tensor(values: ArrayLike<number>, shape: Shape, opts: CreateOpti
   if (values.length !== numel(shape)) {
     throw new Error(`${values.length} values do not fill shape [${shape.join(', ')}]`);
   }
-  return finish((opts.backend ?? cpu).fromValues(values, shape, opts.dtype ?? 'float32'), opts);
+  return finish((opts.backend ?? defaultBackend()).fromValues(values, shape, opts.dtype ?? 'float32'), opts);
 }
 
 export function full(shape: Shape, value: number, opts: CreateOptions = {}): Tensor {
-  return finish((opts.backend ?? cpu).full(shape, opts.dtype ?? 'float32', value), opts);
+  return finish((opts.backend ?? defaultBackend()).full(shape, opts.dtype ?? 'float32', value), opts);
 }
 
 export function zeros(shape: Shape, opts: CreateOptions = {}): Tensor {

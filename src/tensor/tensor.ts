@@ -87,6 +87,16 @@ export class Tensor {
     return (await this.toFloat64ArrayAsync())[0];
   }
 
+  /**
+   * Release the tensor's memory now (tfjs's dispose): a device backend returns its buffer to the
+   * pool (storage shared with reshapes goes when the last of them is disposed), after which using
+   * the tensor throws. Disposing twice is harmless; on the CPU backend it does nothing (host
+   * memory is the garbage collector's). See src/tensor/scope.ts for scopes that dispose for you.
+   */
+  dispose(): void {
+    this.backend.dispose?.(this);
+  }
+
   toString(): string {
     return `Tensor(${formatShape(this.shape)}, ${this.dtype}${this.name ? `, ${this.name}` : ''})`;
   }

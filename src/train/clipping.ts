@@ -1,5 +1,5 @@
 import { gradNormOnDevice } from '../diagnostics/hiddenGradNorms.ts';
-import { readScalars } from '../diagnostics/scalarReads.ts';
+import { readScalars } from '../tensor/scalarReads.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 
 export interface ClipResult {

@@ -1,18 +1,19 @@
 import { backward, noGrad, zeroGrad } from '../autograd/index.ts';
 import { gradNormOnDevice, hiddenGradNormsOnDevice } from '../diagnostics/hiddenGradNorms.ts';
 import { gradientReach } from '../diagnostics/gradientReach.ts';
-import { readScalars, ScalarReads } from '../diagnostics/scalarReads.ts';
+import { readScalars, ScalarReads } from '../tensor/scalarReads.ts';
 import { sigmaMax } from '../diagnostics/sigmaMax.ts';
-import type { LogEntry, Num, RunSummary } from '../experiment/results.ts';
+import type { LogEntry, Num, RunResult, RunStatus, RunSummary } from '../records/results.ts';
 import type { RecurrentNet } from '../nn/recurrentNet.ts';
 import { tensor } from '../tensor/create.ts';
+import { beginScope, keep, scope } from '../tensor/scope.ts';
 import type { Rng } from '../tensor/rng.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { sliceBatch } from '../tasks/batch.ts';
 import type { Batch, Task } from '../tasks/task.ts';
 import { clipGradNormWith, clipGradValue, normOfNorms } from './clipping.ts';
 import { taskLoss, type LossKind } from './losses.ts';
-import { baseLearningRate, createOptimizer, type OptimizerConfig } from './optimizers.ts';
+import { baseLearningRate, createOptimizer, type Optimizer, type OptimizerConfig } from './optimizers.ts';
 import { learningRateAt, type ScheduleConfig } from './schedule.ts';
 import { captureCheckpoint, restoreCheckpoint, sameRngState, type TrainCheckpoint } from './checkpoint.ts';
 
@@ -33,18 +34,12 @@ export interface TrainConfig {
   earlyStop?: { metric: string; below?: number; above?: number } | null;
 }
 
-export interface TrainResult {
+/** What train() returns: the training part of a RunResult (the runner adds variant, seed, the
+ * duration and, for a run that threw, 'failed' with its error). */
+export interface TrainResult extends Pick<RunResult, 'divergedAtStep' | 'stepsRun' | 'clipPerStep' | 'log' | 'metrics' | 'summary'> {
   /** 'interrupted': stopped at a step boundary by `shouldStop`, after a checkpoint. */
-  status: 'ok' | 'diverged' | 'interrupted';
-  divergedAtStep?: number;
-  stepsRun: number;
+  status: Exclude<RunStatus, 'failed'>;
   earlyStopped: boolean;
-  /** Every step's clipping, when clipping is on: the factor the gradient was scaled by (norm
-   * clipping; 1 = not clipped) or the fraction of elements clamped (value clipping). */
-  clipPerStep?: number[];
-  log: LogEntry[];
-  metrics: Record<string, Num>;
-  summary: RunSummary | null;
 }
 
 export interface TrainHooks {
@@ -172,6 +167,16 @@ function queueUpdateNorms(params: readonly Tensor[], before: readonly Tensor[], 
 }
 
 /**
+ * What outlives a step's tensor scope: the optimizer's state (made at a parameter's first update,
+ * inside a step) and the parameters' gradients (a caller may read .grad after train(), as on the
+ * CPU; the next step disposes them). Returns the gradients kept.
+ */
+function keepTrainingState(params: readonly Tensor[], optimizer: Optimizer): Tensor[] {
+  for (const s of optimizer.state()) for (const b of s?.buffers ?? []) keep(b);
+  return params.flatMap((p) => (p.grad ? [keep(p.grad)] : []));
+}
+
+/**
  * Train one run. Every `logEvery` steps (and at step 0 and the last step) the diagnostics are
  * recorded: ||dL/dh_t|| per layer and t, the global and per-parameter gradient norms before
  * clipping, what clipping did, sigma_max(W_hh), the update-to-weight ratio and the validation
@@ -180,6 +185,11 @@ function queueUpdateNorms(params: readonly Tensor[], before: readonly Tensor[], 
  * Read-backs: every step reads its loss and squared gradient norms in one go (the loss and the
  * norm decide divergence and clipping); a logged step adds one read of the diagnostics (all
  * computed on the device) and the validation predictions.
+ *
+ * Device memory (src/tensor/scope.ts): each step runs in one tensor scope, ended once the step's
+ * numbers have been read back, so every tensor the step made goes back to the pool then, except
+ * the optimizer's state and the parameters' gradients, which the next step disposes. The
+ * optimizer's state is disposed when the run ends.
  */
 export async function train(
   net: RecurrentNet, task: Task, cfg: TrainConfig, rngs: { data: Rng; dropout: Rng }, hooks: TrainHooks = {}, resume?: ResumePoint,
@@ -204,7 +214,12 @@ export async function train(
   if (resume) {
     const c = resume.checkpoint;
     if (resume.log.length !== c.logCount) throw new Error(`resume: the checkpoint at step ${c.step} covers ${c.logCount} log entries, ${resume.log.length} were given`);
-    dropoutRng = restoreCheckpoint(net, optimizer, c).dropout;
+    // The decoded tensors go with the scope; the optimizer's state (reshapes of them) stays.
+    dropoutRng = scope(() => {
+      const restored = restoreCheckpoint(net, optimizer, c).dropout;
+      keepTrainingState(params, optimizer);
+      return restored;
+    });
     // The data position is the step: one batch per step. Replaying the sampler (rather than
     // restoring its state) is exact for every task, stateful samplers (epochs) included; the
     // data stream must then be exactly where it was.
@@ -225,89 +240,99 @@ export async function train(
     await hooks.checkpoint.save(c);
   };
   let interrupted = false;
+  /** The previous step's parameter gradients (kept past its scope). */
+  let keptGrads: Tensor[] = [];
 
   for (; step < cfg.steps; step++) {
     if (hooks.shouldStop && (await hooks.shouldStop())) {
       interrupted = true;
       break;
     }
-    const lr = learningRateAt(cfg.schedule, baseLr, step);
-    const logging = step % cfg.logEvery === 0 || step === cfg.steps - 1;
-    const acc = accumulateGradients(net, task.loss, outputs, sampler(), cfg.accumulation, {
-      dropoutRng: net.config.dropout ? dropoutRng : undefined,
-      probe: logging,
-    });
-    const reads = new ScalarReads();
-    const finishAcc = queueAccumulated(acc, reads);
-    const gradNormAt = params.map((p) => {
-      const n = gradNormOnDevice(p);
-      return n ? reads.add(n) : -1;
-    });
-    const values = await reads.read();
-    const { loss, dLdh } = finishAcc(values);
-    const gradNorms = gradNormAt.map((i) => (i < 0 ? 0 : values[i]));
-    const normBefore = normOfNorms(gradNorms);
-    const diverged = !Number.isFinite(loss) || !Number.isFinite(normBefore);
-    let clipped = false;
-    let clipFactor = 1;
-    if (!diverged && cfg.clip.kind === 'norm') {
-      const r = clipGradNormWith(params, cfg.clip.maxNorm, normBefore);
-      clipped = r.clipped;
-      clipFactor = r.factor;
-    } else if (!diverged && cfg.clip.kind === 'value') {
-      const n = await clipGradValue(params, cfg.clip.clipValue);
-      clipped = n > 0;
-      clipFactor = n / params.reduce((s, p) => s + p.size, 0);
-    }
-    if (!diverged && cfg.clip.kind !== 'none') clipPerStep.push(clipFactor);
-    let entry: LogEntry | null = null;
-    if (logging || diverged) {
-      entry = {
-        step,
-        loss: finite(loss),
-        gradNorm: finite(normBefore),
-        clipped,
-        clipFactor,
-        lr,
-        dLdh: (dLdh ?? []).map((layer) => layer.map(finite)),
-        paramGradNorms: Object.fromEntries(names.map((n, i) => [n, finite(gradNorms[i])])),
-      };
-      log.push(entry);
-    }
-    // sigma_max of the weights the step's gradients were taken at (before the update).
-    const sigmas = entry
-      ? Array.from({ length: net.config.numLayers }, (_, l) => sigmaMax(net.param(`rnn.weight_hh_l${l}`)))
-      : null;
-    if (diverged) {
-      if (entry && sigmas) entry.sigmaMaxWhh = await readSigmas(sigmas);
-      if (entry) hooks.onLog?.(entry);
-      status = 'diverged';
-      divergedAtStep = step;
-      break;
-    }
-    const before = entry ? snapshot(params) : null;
-    optimizer.step(lr);
-    hooks.onStep?.(step, loss);
-    if (entry && before && sigmas) {
-      const logReads = new ScalarReads();
-      const sigmaAt = sigmas.map((s) => logReads.add(s));
-      const { dNorm, wNorm } = queueUpdateNorms(params, before, logReads);
-      const logValues = await logReads.read();
-      const total = (at: number[]): number => normOfNorms(at.map((i) => logValues[i]));
-      entry.sigmaMaxWhh = sigmaAt.map((i) => finite(logValues[i]));
-      entry.updateRatio = finite(total(dNorm) / total(wNorm));
-      const val = await predict(net, task, valSet);
-      entry.valLoss = finite(val.loss);
-      hooks.onLog?.(entry);
-      if (cfg.earlyStop) {
-        const m = task.metrics(val.pred, valSet);
-        if (metricCrossed(m[cfg.earlyStop.metric] ?? (cfg.earlyStop.metric === 'valLoss' ? val.loss : undefined), cfg.earlyStop)) {
-          earlyStopped = true;
-          step++;
-          break;
-        }
+    const stepScope = beginScope();
+    try {
+      for (const g of keptGrads) g.dispose();
+      keptGrads = [];
+      const lr = learningRateAt(cfg.schedule, baseLr, step);
+      const logging = step % cfg.logEvery === 0 || step === cfg.steps - 1;
+      const acc = accumulateGradients(net, task.loss, outputs, sampler(), cfg.accumulation, {
+        dropoutRng: net.config.dropout ? dropoutRng : undefined,
+        probe: logging,
+      });
+      const reads = new ScalarReads();
+      const finishAcc = queueAccumulated(acc, reads);
+      const gradNormAt = params.map((p) => {
+        const n = gradNormOnDevice(p);
+        return n ? reads.add(n) : -1;
+      });
+      const values = await reads.read();
+      const { loss, dLdh } = finishAcc(values);
+      const gradNorms = gradNormAt.map((i) => (i < 0 ? 0 : values[i]));
+      const normBefore = normOfNorms(gradNorms);
+      const diverged = !Number.isFinite(loss) || !Number.isFinite(normBefore);
+      let clipped = false;
+      let clipFactor = 1;
+      if (!diverged && cfg.clip.kind === 'norm') {
+        const r = clipGradNormWith(params, cfg.clip.maxNorm, normBefore);
+        clipped = r.clipped;
+        clipFactor = r.factor;
+      } else if (!diverged && cfg.clip.kind === 'value') {
+        const n = await clipGradValue(params, cfg.clip.clipValue);
+        clipped = n > 0;
+        clipFactor = n / params.reduce((s, p) => s + p.size, 0);
       }
-      if (hooks.checkpoint && step + 1 < cfg.steps && log.length % hooks.checkpoint.everyLogged === 0) await saveCheckpoint(step + 1);
+      if (!diverged && cfg.clip.kind !== 'none') clipPerStep.push(clipFactor);
+      let entry: LogEntry | null = null;
+      if (logging || diverged) {
+        entry = {
+          step,
+          loss: finite(loss),
+          gradNorm: finite(normBefore),
+          clipped,
+          clipFactor,
+          lr,
+          dLdh: (dLdh ?? []).map((layer) => layer.map(finite)),
+          paramGradNorms: Object.fromEntries(names.map((n, i) => [n, finite(gradNorms[i])])),
+        };
+        log.push(entry);
+      }
+      // sigma_max of the weights the step's gradients were taken at (before the update).
+      const sigmas = entry
+        ? Array.from({ length: net.config.numLayers }, (_, l) => sigmaMax(net.param(`rnn.weight_hh_l${l}`)))
+        : null;
+      if (diverged) {
+        if (entry && sigmas) entry.sigmaMaxWhh = await readSigmas(sigmas);
+        if (entry) hooks.onLog?.(entry);
+        status = 'diverged';
+        divergedAtStep = step;
+        break;
+      }
+      const before = entry ? snapshot(params) : null;
+      optimizer.step(lr);
+      hooks.onStep?.(step, loss);
+      if (entry && before && sigmas) {
+        const logReads = new ScalarReads();
+        const sigmaAt = sigmas.map((s) => logReads.add(s));
+        const { dNorm, wNorm } = queueUpdateNorms(params, before, logReads);
+        const logValues = await logReads.read();
+        const total = (at: number[]): number => normOfNorms(at.map((i) => logValues[i]));
+        entry.sigmaMaxWhh = sigmaAt.map((i) => finite(logValues[i]));
+        entry.updateRatio = finite(total(dNorm) / total(wNorm));
+        const val = await predict(net, task, valSet);
+        entry.valLoss = finite(val.loss);
+        hooks.onLog?.(entry);
+        if (cfg.earlyStop) {
+          const m = task.metrics(val.pred, valSet);
+          if (metricCrossed(m[cfg.earlyStop.metric] ?? (cfg.earlyStop.metric === 'valLoss' ? val.loss : undefined), cfg.earlyStop)) {
+            earlyStopped = true;
+            step++;
+            break;
+          }
+        }
+        if (hooks.checkpoint && step + 1 < cfg.steps && log.length % hooks.checkpoint.everyLogged === 0) await saveCheckpoint(step + 1);
+      }
+    } finally {
+      keptGrads = keepTrainingState(params, optimizer);
+      stepScope.end();
     }
   }
 
@@ -318,9 +343,10 @@ export async function train(
 
   let metrics: Record<string, Num> = {};
   if (status === 'ok') {
-    const test = await predict(net, task, testSet);
+    const test = await scope(() => predict(net, task, testSet));
     metrics = Object.fromEntries(Object.entries(task.metrics(test.pred, testSet)).map(([k, v]) => [k, finite(v)]));
   }
+  for (const s of optimizer.state()) for (const b of s?.buffers ?? []) b.dispose();
   return {
     status, divergedAtStep, stepsRun: step, earlyStopped, log, metrics, summary: summarize(log, net.config.cell),
     ...(cfg.clip.kind !== 'none' ? { clipPerStep } : {}),

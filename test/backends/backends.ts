@@ -1,12 +1,17 @@
 /**
  * The backends every parity test runs against (tfjs-style: one test file per op family, run on
- * every backend). The reference is always the CPU backend in float64; each backend under test
- * runs in float32 on the same float32-representable inputs, and its result must lie within a
- * bound derived from float32 arithmetic of fround(reference) — see `within`.
+ * every backend). The reference is always the CPU backend in float64 (float64 takes the
+ * JavaScript kernels on every CPU backend); each backend under test runs in float32 on the same
+ * float32-representable inputs, and its result must lie within a bound derived from float32
+ * arithmetic of fround(reference) — see `within`.
+ *
+ * The CPU backend is under test twice: with its JavaScript float32 kernels (cpu-js, what a
+ * machine without the wasm build runs) and with its WebAssembly SIMD ones (cpu-wasm). Each is an
+ * explicit instance, never the process's default.
  */
 import { expect } from 'vitest';
 import type { Backend } from '../../src/backends/backend.ts';
-import { cpu } from '../../src/backends/cpu/index.ts';
+import { cpu, cpuJs, requireCpuWasm } from '../../src/backends/cpu/index.ts';
 import { webgpuBackend } from '../../src/backends/webgpu/index.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';
 import { describeCase, type CaseValues, type NetCase } from '../nn/netCases.ts';
@@ -17,7 +22,10 @@ export interface BackendUnderTest {
 }
 
 export const BACKENDS: readonly BackendUnderTest[] = [
-  { name: 'cpu', get: async () => cpu },
+  { name: 'cpu-js', get: async () => cpuJs },
+  // Kernels that did not load (no `npm run build`, GRADLAB_WASM=off) fail every cpu-wasm case
+  // with the reason, rather than testing the JavaScript kernels twice.
+  { name: 'cpu-wasm', get: async () => requireCpuWasm() },
   // No adapter is a failure here, not a skip: CI installs SwiftShader so that this always runs.
   { name: 'webgpu', get: webgpuBackend },
 ];

@@ -21,7 +21,7 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { cpu } from '../../src/backends/cpu/index.ts';
-import { CELL_KINDS } from '../../src/nn/cellKinds.ts';
+import { CELL_KINDS } from '../../src/cells/table.ts';
 import { fcParams } from '../helpers/fc.ts';
 import { caseValues, netCaseArb } from '../nn/netCases.ts';
 import { BACKENDS, expectNetWithin, PARITY_BOUNDS } from './backends.ts';

@@ -3,6 +3,8 @@
  * against a float64 evaluation of the same equations on the same float32 inputs; used by
  * test/backends/wasmCells.test.ts (the header there derives it).
  */
+import { backwardKernel } from '../../src/cells/generateJs.ts';
+import { LSTM } from '../../src/cells/lstm.ts';
 import { layout, type WasmGemm } from '../../src/backends/cpu/wasm.ts';
 
 export const U = 2 ** -24;
@@ -75,6 +77,7 @@ export function checkLstmBack(c: LstmBackCase, r: LstmBackResult): { failures: s
     }
     if (mag > 0 && err > MIN_NORMAL) worst[name] = Math.max(worst[name], err / (U * mag));
   };
+  const exact = specBackward(c);
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < H; j++) {
       const k = b * H + j;
@@ -82,21 +85,45 @@ export function checkLstmBack(c: LstmBackCase, r: LstmBackResult): { failures: s
       const [ig, fg, gg, og] = [gate(0), gate(1), gate(2), gate(3)];
       const a = c.useIn ? c.dhIn[b * c.ldIn + j] : 0;
       const e = c.useExt ? c.ext[k] : 0;
-      const dh = a + e;
+      // The magnitudes M: the equations on absolute values (the values themselves come from the
+      // LSTM spec's generated float64 kernel, the one copy of the equations).
       const D = Math.abs(a) + Math.abs(e);
       const t = c.tanhC[k];
-      const q = dh * og * (1 + t) * (1 - t);
-      const Q = D * Math.abs(og) * (1 + t) * (1 - t);
-      const dct = c.dc[k] + q;
-      const S = Math.abs(c.dc[k]) + Q;
-      check('dh', b, j, r.dh[k], dh, D);
-      check('dcPrev', b, j, r.dcPrev[k], dct * fg, S * Math.abs(fg));
+      const S = Math.abs(c.dc[k]) + D * Math.abs(og) * (1 + t) * (1 - t);
+      const x = (q: number): number => exact.dG[b * 4 * H + q * H + j];
+      check('dh', b, j, r.dh[k], a + e, D);
+      check('dcPrev', b, j, r.dcPrev[k], exact.dcPrev[k], S * Math.abs(fg));
       const d = (q2: number): number => r.dG[b * 4 * H + q2 * H + j];
-      check('i', b, j, d(0), dct * gg * ig * (1 - ig), S * Math.abs(gg * ig * (1 - ig)));
-      check('f', b, j, d(1), dct * c.cPrev[k] * fg * (1 - fg), S * Math.abs(c.cPrev[k] * fg * (1 - fg)));
-      check('g', b, j, d(2), dct * ig * (1 + gg) * (1 - gg), S * Math.abs(ig * (1 + gg) * (1 - gg)));
-      check('o', b, j, d(3), dh * t * og * (1 - og), D * Math.abs(t * og * (1 - og)));
+      check('i', b, j, d(0), x(0), S * Math.abs(gg * ig * (1 - ig)));
+      check('f', b, j, d(1), x(1), S * Math.abs(c.cPrev[k] * fg * (1 - fg)));
+      check('g', b, j, d(2), x(2), S * Math.abs(ig * (1 + gg) * (1 - gg)));
+      check('o', b, j, d(3), x(3), D * Math.abs(t * og * (1 - og)));
     }
   }
   return { failures, worst };
+}
+
+/** The exact (float64) values of the LSTM backward from the LSTM spec's generated kernel:
+ * dL/d(pre-activation) of the four gates and dL/dc_{t-1}, on the case's float32 inputs. */
+export function specBackward(c: LstmBackCase): { dG: Float64Array; dcPrev: Float64Array } {
+  const { B, H } = c;
+  const BH = B * H;
+  const saved = new Float64Array(B * 5 * H); // i, f, g, o, tanh(c_t): the spec's `saved`
+  const dh = new Float64Array(BH);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < H; j++) {
+      for (let q = 0; q < 4; q++) saved[b * 5 * H + q * H + j] = c.gates[b * c.ldg + q * H + j];
+      saved[b * 5 * H + 4 * H + j] = c.tanhC[b * H + j];
+      dh[b * H + j] = (c.useIn ? c.dhIn[b * c.ldIn + j] : 0) + (c.useExt ? c.ext[b * H + j] : 0);
+    }
+  }
+  const dG = new Float64Array(B * 4 * H);
+  const dcPrev = new Float64Array(BH);
+  const none = new Float64Array(0);
+  backwardKernel(LSTM, false, 'f64')({
+    B, H, sv: saved, svO: 0, hp: none, hpO: 0, cp: Float64Array.from(c.cPrev), cpO: 0, hn: none, hnO: 0, dh, dhO: 0,
+    dc: Float64Array.from(c.dc), dcO: 0, u: none, dxi: dG, dxiO: 0, dxiLd: 4 * H, dhh: dG, dhhO: 0, dhhLd: 4 * H,
+    dur: none, durO: 0, durLd: 0, dhd: none, dhdO: 0, dco: dcPrev, dcoO: 0,
+  });
+  return { dG, dcPrev };
 }

@@ -19,20 +19,21 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { CellWeights, SequenceCell } from '../../src/backends/backend.ts';
-import { cpu } from '../../src/backends/cpu/index.ts';
+import type { CellWeights } from '../../src/backends/backend.ts';
+import { CELL_KINDS, cellSpec, type CellKind } from '../../src/cells/table.ts';
+import { cpu, requireCpuWasm } from '../../src/backends/cpu/index.ts';
 import * as js from '../../src/backends/cpu/sequence.ts';
-import { sequenceBackwardWasm, sequenceForwardWasm } from '../../src/backends/cpu/sequenceWasm.ts';
-import { wasmGemm } from '../../src/backends/cpu/wasm.ts';
+import { sequenceBackwardWasm, sequenceForwardWasm, wasmRuns } from '../../src/backends/cpu/sequenceWasm.ts';
 import type { DType } from '../../src/tensor/dtype.ts';
 import { Rng } from '../../src/tensor/rng.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 import { fcParams } from '../helpers/fc.ts';
 
-const CELLS: SequenceCell[] = ['rnn_tanh', 'rnn_relu', 'lstm', 'gru'];
+/** Every cell the wasm path runs (a diagonal recurrence takes the JavaScript kernel). */
+const CELLS: CellKind[] = CELL_KINDS.filter((k) => wasmRuns(cellSpec(k)));
 
 interface Case {
-  cell: SequenceCell;
+  cell: CellKind;
   B: number;
   T: number;
   I: number;
@@ -41,7 +42,7 @@ interface Case {
   inputGrads: boolean;
 }
 
-const caseArb = (cell: SequenceCell): fc.Arbitrary<Case> => fc.record({
+const caseArb = (cell: CellKind): fc.Arbitrary<Case> => fc.record({
   cell: fc.constant(cell),
   B: fc.integer({ min: 1, max: 37 }),
   T: fc.integer({ min: 1, max: 8 }),
@@ -52,8 +53,9 @@ const caseArb = (cell: SequenceCell): fc.Arbitrary<Case> => fc.record({
 });
 
 function run(c: Case, dtype: DType) {
-  const { cell, B, T, I, H } = c;
-  const G = js.gateCount(cell);
+  const { B, T, I, H } = c;
+  const cell = cellSpec(c.cell);
+  const G = cell.gates.length;
   const rng = Rng.seeded(c.seed);
   const u = (n: number, s: number): Float64Array => Float64Array.from({ length: n }, () => Math.fround((rng.uniform() * 2 - 1) * s));
   const t = (v: Float64Array, shape: number[]): Tensor => cpu.fromValues(v, shape, dtype);
@@ -63,10 +65,10 @@ function run(c: Case, dtype: DType) {
   };
   const xs = Array.from({ length: T }, () => t(u(B * I, 1), [B, I]));
   const h0 = t(u(B * H, 0.5), [B, H]);
-  const c0 = cell === 'lstm' ? t(u(B * H, 0.5), [B, H]) : null;
+  const c0 = cell.cellState ? t(u(B * H, 0.5), [B, H]) : null;
   const dhs = Array.from({ length: T }, () => (rng.uniform() < 0.6 ? t(u(B * H, 1), [B, H]) : null));
-  const fwd = dtype === 'float32' ? sequenceForwardWasm(wasmGemm!, cpu, cell, xs, h0, c0, w) : js.sequenceForward(cpu, cell, xs, h0, c0, w);
-  const g = dtype === 'float32' ? sequenceBackwardWasm(wasmGemm!, fwd.tape, dhs, c.inputGrads) : js.sequenceBackward(fwd.tape, dhs, c.inputGrads);
+  const fwd = dtype === 'float32' ? sequenceForwardWasm(requireCpuWasm().wasm, cpu, cell, xs, h0, c0, w) : js.sequenceForward(cpu, cell, xs, h0, c0, w);
+  const g = dtype === 'float32' ? sequenceBackwardWasm(requireCpuWasm().wasm, fwd.tape, dhs, c.inputGrads) : js.sequenceBackward(fwd.tape, dhs, c.inputGrads);
   const forward = new Map<string, Float64Array>(fwd.hs.map((h, i) => [`h_${i + 1}`, h.toFloat64Array()]));
   const grads = new Map<string, Float64Array>([
     ['dh0', g.dh0.toFloat64Array()], ['dW_ih', g.dWIh.toFloat64Array()], ['dW_hh', g.dWHh.toFloat64Array()],
@@ -120,8 +122,8 @@ describe('wasm sequence kernels: flush to zero', () => {
       const xs = vals.xs.map((x) => t(x, [B, 1]));
       const h0 = t(new Float64Array(B * H), [B, H]);
       const dhs = Array.from({ length: T }, (_, i) => (i === T - 1 ? t(vals.dh, [B, H]) : null));
-      const f = dtype === 'float32' ? sequenceForwardWasm(wasmGemm!, cpu, 'rnn_tanh', xs, h0, null, w) : js.sequenceForward(cpu, 'rnn_tanh', xs, h0, null, w);
-      const g = dtype === 'float32' ? sequenceBackwardWasm(wasmGemm!, f.tape, dhs, false) : js.sequenceBackward(f.tape, dhs, false);
+      const f = dtype === 'float32' ? sequenceForwardWasm(requireCpuWasm().wasm, cpu, cellSpec('rnn_tanh'), xs, h0, null, w) : js.sequenceForward(cpu, cellSpec('rnn_tanh'), xs, h0, null, w);
+      const g = dtype === 'float32' ? sequenceBackwardWasm(requireCpuWasm().wasm, f.tape, dhs, false) : js.sequenceBackward(f.tape, dhs, false);
       return g.dhs.map((d) => maxAbs(d!.toFloat64Array()));
     };
     const n32 = out('float32');

@@ -37,9 +37,26 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { layout, wasmGemm } from '../../src/backends/cpu/wasm.ts';
+import { requireCpuWasm } from '../../src/backends/cpu/index.ts';
+import { layout } from '../../src/backends/cpu/wasm.ts';
 import { Rng } from '../../src/tensor/rng.ts';
 import { fcParams } from '../helpers/fc.ts';
+import { forwardKernel } from '../../src/cells/generateJs.ts';
+import { LSTM } from '../../src/cells/lstm.ts';
+import { RNN_TANH } from '../../src/cells/rnn.ts';
+import type { CellSpec } from '../../src/cells/spec.ts';
+
+/** A spec's generated float64 forward with `pre` [B, ld] as the input side, zero hidden side and
+ * biases: what the hand-written wasm kernels must equal to float32 rounding. */
+function specForward(spec: CellSpec, B: number, H: number, pre: Float64Array, ld: number, c: Float64Array | null) {
+  const GH = spec.gates.length * H;
+  const out = { h: new Float64Array(B * H), c: new Float64Array(B * H), saved: new Float64Array(B * spec.saved.length * H) };
+  forwardKernel(spec, false, 'f64')({
+    B, H, xi: pre, xiO: 0, xiLd: ld, xb: new Float64Array(GH), hh: new Float64Array(B * GH), hhO: 0, hhLd: GH, hb: new Float64Array(GH),
+    hp: new Float64Array(B * H), hpO: 0, cp: c ?? out.c, cpO: 0, sv: out.saved, svO: 0, ho: out.h, hoO: 0, co: out.c, coO: 0,
+  });
+  return out;
+}
 import { checkLstmBack, runLstmBack, type LstmBackCase } from './lstmBackBound.ts';
 
 const U = 2 ** -24;
@@ -60,7 +77,7 @@ const FUNCS: [string, number, (x: number) => number, number, number][] = [
 
 describe.each(FUNCS)('wasm %s', (name, kind, ref, lo, hi) => {
   it('is within 2 float32 ulps (+ 2^-126) of float64 Math, NaN in gives NaN out', () => {
-    const gm = wasmGemm!;
+    const gm = requireCpuWasm().wasm;
     const arb = fc.oneof(
       fc.double({ min: lo, max: hi, noNaN: true }),
       fc.double({ min: -1, max: 1, noNaN: true }),
@@ -94,7 +111,7 @@ describe('wasm lstmStep and tanhRows', () => {
     }));
 
   it('one LSTM step equals the float64 equations to the bounds of the header (every tile and tail width)', () => {
-    const gm = wasmGemm!;
+    const gm = requireCpuWasm().wasm;
     fc.assert(fc.property(stepArb, ({ B, H, ld, pre, c }) => {
       const BH = B * H;
       const [oP, oC, oCn, oT, oH, end] = layout([B * ld, BH, BH, BH, BH]);
@@ -103,22 +120,23 @@ describe('wasm lstmStep and tanhRows', () => {
       f.set(pre, oP);
       f.set(c, oC);
       gm.lstmStep(oP, ld, oC, oCn, oT, oH, B, H);
+      // The exact values: the LSTM spec's generated float64 kernel on the same float32 inputs
+      // (pre as the input side, nothing on the hidden side, zero biases).
+      const spec = specForward(LSTM, B, H, Float64Array.from(pre), ld, Float64Array.from(c));
       for (let b = 0; b < B; b++) {
         for (let j = 0; j < H; j++) {
-          const p = (g: number): number => pre[b * ld + g * H + j];
-          const [ig, fg, gg, og] = [sigmoid(p(0)), sigmoid(p(1)), Math.tanh(p(2)), sigmoid(p(3))];
-          const gates = [ig, fg, gg, og];
-          gates.forEach((v, g) => {
+          const sv = (q: number): number => spec.saved[b * 5 * H + q * H + j];
+          const [ig, fg, gg] = [sv(0), sv(1), sv(2)];
+          [0, 1, 2, 3].forEach((g) => {
+            const v = sv(g);
             const got = f[oP + b * ld + g * H + j];
             if (!(Math.abs(got - v) <= 2 * ulp32(v) + MIN_NORMAL)) throw new Error(`gate ${g} [${b}, ${j}]: ${got} vs ${v}`);
           });
           const k = b * H + j;
-          const cn = fg * c[k] + ig * gg;
           const cScale = Math.abs(fg * c[k]) + Math.abs(ig * gg);
-          const h = og * Math.tanh(cn);
-          expect(Math.abs(f[oCn + k] - cn)).toBeLessThanOrEqual(12 * U * cScale + MIN_NORMAL);
-          expect(Math.abs(f[oT + k] - Math.tanh(cn))).toBeLessThanOrEqual(12 * U * cScale + 4 * U + MIN_NORMAL);
-          expect(Math.abs(f[oH + k] - h)).toBeLessThanOrEqual(12 * U * cScale + 6 * U + MIN_NORMAL);
+          expect(Math.abs(f[oCn + k] - spec.c[k])).toBeLessThanOrEqual(12 * U * cScale + MIN_NORMAL);
+          expect(Math.abs(f[oT + k] - sv(4))).toBeLessThanOrEqual(12 * U * cScale + 4 * U + MIN_NORMAL);
+          expect(Math.abs(f[oH + k] - spec.h[k])).toBeLessThanOrEqual(12 * U * cScale + 6 * U + MIN_NORMAL);
         }
       }
       // Padding columns of the row and everything past the B rows are left alone.
@@ -126,16 +144,17 @@ describe('wasm lstmStep and tanhRows', () => {
     }), fcParams(100));
   });
 
-  it('tanhRows equals tanh elementwise to 2 ulps, strided rows in, contiguous out', () => {
-    const gm = wasmGemm!;
+  it('tanhRows equals the rnn_tanh spec elementwise to 2 ulps, strided rows in, contiguous out', () => {
+    const gm = requireCpuWasm().wasm;
     fc.assert(fc.property(stepArb, ({ B, H, ld, pre }) => {
       const [oP, oO, end] = layout([B * ld, B * H]);
       gm.reserve(end);
       gm.f32.set(pre, oP);
       gm.tanhRows(oP, ld, oO, B, H);
+      const spec = specForward(RNN_TANH, B, H, Float64Array.from(pre), ld, null);
       for (let b = 0; b < B; b++) {
         for (let j = 0; j < H; j++) {
-          const want = Math.tanh(pre[b * ld + j]);
+          const want = spec.h[b * H + j];
           expect(Math.abs(gm.f32[oO + b * H + j] - want)).toBeLessThanOrEqual(2 * ulp32(want) + MIN_NORMAL);
         }
       }
@@ -165,7 +184,7 @@ describe('wasm lstmBackStep', () => {
 
   it('equals the float64 equations per element to gamma_k of the magnitudes (k = 1..12 roundings, header)', () => {
     fc.assert(fc.property(caseArb, (c) => {
-      const { failures } = checkLstmBack(c, runLstmBack(wasmGemm!, c));
+      const { failures } = checkLstmBack(c, runLstmBack(requireCpuWasm().wasm, c));
       if (failures.length > 0) throw new Error(failures.join('\n'));
     }), fcParams(200));
   });
@@ -180,7 +199,7 @@ describe('wasm lstmBackStep', () => {
       gates: Array.from({ length: B }, () => [...v(H, 0, 1), ...v(H, 0, 1), ...v(H, -1, 1), ...v(H, 0, 1)]).flat(),
       tanhC: v(B * H, -1, 1), cPrev: v(B * H, -2, 2), dc: v(B * H, -1, 1),
     };
-    const r = runLstmBack(wasmGemm!, c);
+    const r = runLstmBack(requireCpuWasm().wasm, c);
     expect(checkLstmBack(c, r).failures).toEqual([]);
     for (let gate = 0; gate < 4; gate++) {
       // The mutation as the kernel would make it: that gate's derivative times 1 + 1e-5, rounded to float32.

@@ -27,7 +27,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  instantiate, layout, matmulWasm, pad4, wasmStatus, WASM_PATH, WASM_RELAXED_PATH, type WasmGemm,
+  instantiate, layout, loadWasmGemm, matmulWasm, pad4, WASM_PATH, WASM_RELAXED_PATH, type WasmGemm,
 } from '../../src/backends/cpu/wasm.ts';
 import { fcParams } from '../helpers/fc.ts';
 
@@ -139,13 +139,13 @@ function check(got: ArrayLike<number>, r: Ref, k: number, what: string, fusedAll
 }
 
 it('the wasm kernels are built and loaded (npm run build; npm ci runs it through `prepare`)', () => {
-  expect(wasmStatus).toMatch(/^wasm (relaxed-)?simd$/);
+  expect(loadWasmGemm().status).toMatch(/^wasm (relaxed-)?simd$/);
 });
 
 // Each build in its own instance (its own memory); the relaxed one where this engine loads it
 // (wasm.ts turns on Node 20's flag when it picks that build).
 const builds: [string, WasmGemm, boolean][] = [['simd', instantiate(WASM_PATH), false]];
-if (wasmStatus === 'wasm relaxed-simd') builds.push(['relaxed-simd', instantiate(WASM_RELAXED_PATH), true]);
+if (loadWasmGemm().status === 'wasm relaxed-simd') builds.push(['relaxed-simd', instantiate(WASM_RELAXED_PATH), true]);
 
 describe.each(builds)('wasm float32 GEMM (%s build)', (_name, gm, fusedAllowed) => {
   describe.each([

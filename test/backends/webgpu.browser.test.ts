@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpu } from '../../src/backends/cpu/index.ts';
-import { CELL_KINDS } from '../../src/nn/cellKinds.ts';
+import { CELL_KINDS } from '../../src/cells/table.ts';
 import { caseValues, netCaseArb, type NetCase } from '../nn/netCases.ts';
 import { expectNetWithin, PARITY_BOUNDS } from './backends.ts';
 import type { BrowserParity } from './browser/entry.ts';

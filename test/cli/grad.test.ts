@@ -51,7 +51,7 @@ describe('gradlab grad', () => {
     ['unknown parameter', (c) => ((c.params as Record<string, unknown>)['rnn.weight_ih_l2'] = [[1]]), /unknown key "rnn\.weight_ih_l2"/],
     ['wrong y shape', (c) => (c.y = [[1, 2, 3], [4, 5, 6]]), /y\[0\].*length 2.*\[2, 2\]/],
     ['bad class index', (c) => { c.loss = 'cross_entropy'; c.y = [0, 7]; }, /y\[1\].*class index.*\[0, 2\)/],
-    ['c0 for a gru', (c) => (c.c0 = [[[0]]]), /c0 is only for cell lstm/],
+    ['c0 for a gru', (c) => (c.c0 = [[[0]]]), /c0 is only for cells with a cell state \(lstm\), not gru/],
   ];
   it.each(malformed)('%s: exits 2 with one line naming the field', (_what, mutate, message) => {
     const c = validCase();

@@ -11,7 +11,7 @@ import type { ResolvedExperiment } from '../../src/experiment/config.ts';
 import { applySets, parseSet, selectDefinitionVariants, selectVariants } from '../../src/experiment/overrides.ts';
 import { listExperimentNames, loadExperiment } from '../../src/experiment/registry.ts';
 import { ExperimentError, resolveExperiment } from '../../src/experiment/resolve.ts';
-import { CELL_KINDS } from '../../src/nn/cellKinds.ts';
+import { CELL_KINDS } from '../../src/cells/table.ts';
 import { INIT_SCHEMES } from '../../src/nn/init.ts';
 import { REPO } from '../helpers/cli.ts';
 import { tinyDefinition } from '../helpers/definitions.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cpu } from '../../src/backends/cpu/index.ts';
-import { readScalars } from '../../src/diagnostics/scalarReads.ts';
+import { readScalars } from '../../src/tensor/scalarReads.ts';
 import { sigmaMax } from '../../src/diagnostics/sigmaMax.ts';
 import type { ResolvedExperiment, ResolvedVariant } from '../../src/experiment/config.ts';
 import { resolveExperiment } from '../../src/experiment/resolve.ts';

@@ -30,12 +30,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { gradcheck, GradcheckError } from '../../src/autograd/index.ts';
 import { cpu } from '../../src/backends/cpu/index.ts';
 import type { Backend } from '../../src/backends/backend.ts';
-import { CELL_KINDS, type CellKind } from '../../src/nn/cellKinds.ts';
+import { CELL_KINDS, type CellKind } from '../../src/cells/table.ts';
 import type { CellPath } from '../../src/nn/recurrentNet.ts';
 import { Rng } from '../../src/tensor/rng.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';
+import { patchKernel, restoreKernels } from '../helpers/patchKernels.ts';
 import { fcParams } from '../helpers/fc.ts';
 import {
+  hasKink,
   buildCase, caseValues, describeCase, gradcheckCase, netCaseArb, preactivations, runLoss, type BuiltCase, type NetCase, type ShapeBounds,
 } from './netCases.ts';
 
@@ -68,7 +70,7 @@ function reluKinksClear(b: BuiltCase, seed: number): boolean {
 
 function checkCase(c: NetCase, mode: 'full' | 'fast'): void {
   const values = caseValues(c);
-  if (c.cell === 'rnn_relu') fc.pre(reluKinksClear(buildCase(c, values, 'float64'), c.seed ^ 0x5bd1e995));
+  if (hasKink(c.cell)) fc.pre(reluKinksClear(buildCase(c, values, 'float64'), c.seed ^ 0x5bd1e995));
   for (const path of PATHS) gradcheckCase(c, values, path, mode);
 }
 
@@ -83,16 +85,7 @@ describe.each(CELL_KINDS.map((cell) => [cell] as [CellKind]))('gradcheck of the 
 });
 
 describe('the gradient checks can fail', () => {
-  const patched = new Set<string>();
-  const patch = <K extends keyof Backend>(name: K, fn: Backend[K]): void => {
-    patched.add(name);
-    (cpu as unknown as Record<string, unknown>)[name] = fn;
-  };
-  afterEach(() => {
-    // The patches are own properties shadowing the prototype's methods: deleting restores them.
-    for (const name of patched) delete (cpu as unknown as Record<string, unknown>)[name];
-    patched.clear();
-  });
+  afterEach(restoreKernels);
 
   const CASE: NetCase = {
     cell: 'lstm', batch: 2, steps: 3, input: 2, hidden: 2, layers: 2, outputs: 2, loss: 'mse',
@@ -101,10 +94,9 @@ describe('the gradient checks can fail', () => {
 
   /** The fused LSTM backward with one gradient scaled by 1.01. */
   function corruptLstmBackward(which: 'dWHh' | 'dc' | 'dBIh'): void {
-    const proto = Object.getPrototypeOf(cpu) as Backend;
-    patch('lstmCellBackward', (...args: Parameters<Backend['lstmCellBackward']>) => {
-      const g = proto.lstmCellBackward.apply(cpu, args);
-      return { ...g, [which]: cpu.scale(g[which], 1.01) };
+    patchKernel('cellBackward', (original) => (...args) => {
+      const g = original(...args);
+      return { ...g, [which]: cpu.scale(g[which]!, 1.01) };
     });
   }
 

@@ -11,8 +11,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { noGrad } from '../../src/autograd/index.ts';
-import { type CellKind, gateCount } from '../../src/nn/cellKinds.ts';
-import { gruCellFused, lstmCellFused, rnnCellFused } from '../../src/nn/fusedCells.ts';
+import { cellSpec, type CellKind, gateCount } from '../../src/cells/table.ts';
+import { cellStep } from '../../src/ops/cellStep.ts';
 import { RecurrentNet, type CellPath } from '../../src/nn/recurrentNet.ts';
 import { gruCell, lstmCell, rnnCell } from '../../src/nn/referenceCells.ts';
 import { tensor } from '../../src/tensor/create.ts';
@@ -149,8 +149,8 @@ function libraryStep(kind: CellKind & keyof typeof FIXTURES, path: CellPath): St
       const h1 = tensor(H0, [1, 2], opts);
       const c1 = tensor(C0, [1, 2], opts);
       const w = net.layerWeights(0);
-      const s = path === 'fused' ? lstmCellFused(x1, h1, c1, w) : lstmCell(x1, h1, c1, w);
-      c = Array.from(s.c.toFloat64Array());
+      const s = path === 'fused' ? cellStep(cellSpec('lstm'), x1, { h: h1, c: c1 }, w) : lstmCell(x1, h1, c1, w);
+      c = Array.from(s.c!.toFloat64Array());
       expect(Array.from(s.h.toFloat64Array())).toEqual(h); // the cell alone agrees with the net
     }
     return { h, c, y: r.output.item() };
@@ -211,8 +211,8 @@ describe.each(['rnn_tanh', 'lstm', 'gru'] as const)('one %s step, H = 2, I = 1, 
     const w = net.layerWeights(0);
     const hand = BY_HAND[kind](FIXTURES[kind]).h;
     const outs = noGrad(() => kind === 'gru'
-      ? [gruCell(x, h, w), gruCellFused(x, h, w)]
-      : [rnnCell('tanh', x, h, w), rnnCellFused('tanh', x, h, w)]);
+      ? [gruCell(x, h, w), cellStep(cellSpec('gru'), x, { h, c: null }, w).h]
+      : [rnnCell('tanh', x, h, w), cellStep(cellSpec('rnn_tanh'), x, { h, c: null }, w).h]);
     for (const o of outs) Array.from(o.toFloat64Array()).forEach((v, j) => expect(Math.abs(v - hand[j])).toBeLessThanOrEqual(TOL));
   });
 });

@@ -12,7 +12,10 @@
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CELL_KINDS, gateCount, type CellKind } from '../../src/nn/cellKinds.ts';
+import { CELL_KINDS, cellSpec, gateCount, type CellKind } from '../../src/cells/table.ts';
+
+/** The cells whose W_hh is a matrix (IndRNN's is a vector). */
+const MATRIX_CELLS = CELL_KINDS.filter((k) => cellSpec(k).recurrent === 'matrix');
 import {
   identityInit, INIT_SCHEMES, orthogonal, scaledNormal, xavierNormal, xavierUniform, type InitScheme, type RecurrentInit,
 } from '../../src/nn/init.ts';
@@ -155,7 +158,7 @@ describe('orthogonal (Saxe et al. 2014 / torch.nn.init.orthogonal_)', () => {
   });
 
   it('RecurrentNet.create applies it per gate block: each [H, H] block of W_hh is gain × orthogonal', () => {
-    for (const cell of CELL_KINDS) {
+    for (const cell of MATRIX_CELLS) {
       const H = 5;
       const gain = 1.3;
       const net = RecurrentNet.create({ cell, inputSize: 3, hiddenSize: H, numLayers: 2, outputSize: 1 }, Rng.seeded(4), {
@@ -248,7 +251,7 @@ describe('RecurrentNet.create', () => {
     }
   });
 
-  it('identity: every gate block of W_hh is exactly gain × I; zero biases are exactly zero', () => {
+  it('identity: every gate block of W_hh is exactly gain × I (gain × 1 for a vector W_hh); zero biases are exactly zero', () => {
     for (const cell of CELL_KINDS) {
       for (const gain of [1, 0.5]) {
         const H = 3;
@@ -256,7 +259,9 @@ describe('RecurrentNet.create', () => {
           dtype: 'float64', init: { recurrentWeights: 'identity', inputWeights: 'identity', gain, biases: 'zeros' },
         });
         const G = gateCount(cell);
-        const eye = Array.from({ length: G }, () => Array.from({ length: H * H }, (_, k) => (k % (H + 1) === 0 ? gain : 0))).flat();
+        const eye = cellSpec(cell).recurrent === 'diagonal'
+          ? new Array(G * H).fill(gain) // IndRNN's u: every unit carries its state unchanged
+          : Array.from({ length: G }, () => Array.from({ length: H * H }, (_, k) => (k % (H + 1) === 0 ? gain : 0))).flat();
         for (let l = 0; l < 2; l++) {
           expect(Array.from(net.param(`rnn.weight_hh_l${l}`).toFloat64Array())).toEqual(eye);
           expect(Array.from(net.param(`rnn.bias_ih_l${l}`).toFloat64Array())).toEqual(new Array(G * H).fill(0));
@@ -289,12 +294,17 @@ describe('RecurrentNet.create', () => {
     }
   });
 
-  it('forgetBias is ignored by the other cells', () => {
-    for (const cell of ['rnn_tanh', 'rnn_relu', 'gru'] as const) {
+  it('forgetBias is refused by the cells without a forget gate (a setting that would do nothing is a mistake)', () => {
+    for (const cell of CELL_KINDS.filter((k) => k !== 'lstm')) {
       const config: RecurrentNetConfig = { cell, inputSize: 2, hiddenSize: 3, numLayers: 2, outputSize: 1 };
-      const a = RecurrentNet.create(config, Rng.seeded(8), { dtype: 'float64' });
-      const b = RecurrentNet.create(config, Rng.seeded(8), { dtype: 'float64', init: { forgetBias: 1 } });
-      for (const [name, p] of a.params) expect(Array.from(b.param(name).toFloat64Array()), name).toEqual(Array.from(p.toFloat64Array()));
+      expect(() => RecurrentNet.create(config, Rng.seeded(8), { dtype: 'float64', init: { forgetBias: 1 } })).toThrow(`init.forgetBias: ${cell} has no forget gate`);
+    }
+  });
+
+  it('a vector W_hh (IndRNN) refuses the matrix schemes, naming the fix', () => {
+    for (const recurrentWeights of ['xavier_uniform', 'xavier_normal', 'orthogonal', 'scaled_normal'] as const) {
+      const config: RecurrentNetConfig = { cell: 'indrnn', inputSize: 2, hiddenSize: 3, numLayers: 1, outputSize: 1 };
+      expect(() => RecurrentNet.create(config, Rng.seeded(8), { init: { recurrentWeights } })).toThrow(/needs a matrix.*use pytorch or identity/);
     }
   });
 
@@ -314,7 +324,10 @@ describe('RecurrentNet.create', () => {
   });
 
   it('the same seed gives bitwise-identical weights (float64 and float32); another seed other weights', () => {
+    const fits = (config: RecurrentNetConfig, init: RecurrentInit): boolean =>
+      cellSpec(config.cell).recurrent === 'matrix' || ['pytorch', 'identity', undefined].includes(init.recurrentWeights);
     fc.assert(fc.property(configArb, initArb, seedArb, ({ ...config }, init, seed) => {
+      fc.pre(fits(config, init));
       for (const dtype of ['float64', 'float32'] as const) {
         const a = RecurrentNet.create(config, Rng.seeded(seed), { dtype, init });
         const b = RecurrentNet.create(config, Rng.seeded(seed), { dtype, init });

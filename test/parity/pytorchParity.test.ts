@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { cpu } from '../../src/backends/cpu/index.ts';
 import { parseGradCase } from '../../src/cli/gradCase.ts';
 import { computeCaseGradients, type GradOutput } from '../../src/cli/gradCompute.ts';
-import { CELL_KINDS } from '../../src/nn/cellKinds.ts';
+import { CELL_KINDS } from '../../src/cells/table.ts';
 import { runPython } from '../helpers/python.ts';
 import { caseArb } from './randomCase.ts';
 
@@ -34,7 +34,7 @@ function expectClose(ours: number[], theirs: number[], what: string): void {
   });
 }
 
-describe('PyTorch parity (torch 1.13 nn.RNN/LSTM/GRU + nn.Linear, float64)', () => {
+describe('PyTorch parity (torch 1.13 nn.RNN/LSTM/GRU, IndRNN from the paper in torch ops, + nn.Linear, float64)', () => {
   it.each(CELL_KINDS)('%s: loss, every parameter gradient and dL/dh_t equal torch to 1e-10 relative', async (cell) => {
     const seed = Number(process.env.FC_SEED ?? 20261127) + CELL_KINDS.indexOf(cell);
     const cases = fc.sample(caseArb([cell]), { seed, numRuns: CASES_PER_CELL });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { CELL_KINDS, type CellKind } from '../../src/nn/cellKinds.ts';
+import { CELL_KINDS, type CellKind } from '../../src/cells/table.ts';
 import { parameterShapes } from '../../src/nn/recurrentNet.ts';
 
 type Nested = number | Nested[];

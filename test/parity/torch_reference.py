@@ -10,7 +10,8 @@ Output: {"loss", "grads", "dLdh"} (or, with --batch, an array of them) on stdout
 Exit codes: 0 ok, 1 the self-check failed (stock vs. unrolled), 2 bad input.
 
 Loss and parameter gradients come from the stock fused modules (nn.RNN / nn.LSTM / nn.GRU),
-because those are what "PyTorch-compatible" means. The fused modules do not expose the hidden
+because those are what "PyTorch-compatible" means. IndRNN (Li et al. 2018) is not in torch: it is
+written below from the paper's equation with torch ops (IndRNN, IndRNNCell), named as nn.RNN. The fused modules do not expose the hidden
 states of lower layers, so dL/dh is taken from a second, unrolled computation with the cell
 modules (retain_grad on every h). That second computation is only trusted because its loss and
 parameter gradients are checked against the stock module's to 1e-12 relative.
@@ -24,7 +25,9 @@ import torch
 from torch import nn
 
 REL_TOL = 1e-12
-GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
+GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3, "indrnn": 1}
+# Cells whose weight_hh is a vector (one recurrent weight per unit): IndRNN.
+DIAGONAL = {"indrnn"}
 
 
 class BadInput(Exception):
@@ -70,7 +73,7 @@ def param_shapes(cell, I, H, L, O):
     shapes = {}
     for k in range(L):
         shapes[f"rnn.weight_ih_l{k}"] = [G * H, I if k == 0 else H]
-        shapes[f"rnn.weight_hh_l{k}"] = [G * H, H]
+        shapes[f"rnn.weight_hh_l{k}"] = [G * H] if cell in DIAGONAL else [G * H, H]
         shapes[f"rnn.bias_ih_l{k}"] = [G * H]
         shapes[f"rnn.bias_hh_l{k}"] = [G * H]
     shapes["head.weight"] = [O, H]
@@ -122,6 +125,51 @@ def parse_case(case):
     return dict(cell=cell, I=I, H=H, L=L, O=O, params=params, x=x, y=y, loss=loss, h0=h0, c0=c0)
 
 
+# ---------------------------------------------------------------- IndRNN, from the paper
+
+class IndRNNCell(nn.Module):
+    """Li, Li, Cook, Zhu & Gao 2018, eq. 2: h_t = relu(W x_t + u * h_{t-1} + b), with b split
+    into bias_ih + bias_hh as nn.RNNCell splits it, and u a vector (one weight per unit)."""
+
+    def __init__(self, I, H):
+        super().__init__()
+        self.weight_ih = nn.Parameter(torch.zeros(H, I))
+        self.weight_hh = nn.Parameter(torch.zeros(H))
+        self.bias_ih = nn.Parameter(torch.zeros(H))
+        self.bias_hh = nn.Parameter(torch.zeros(H))
+
+    def forward(self, x, h):
+        return torch.relu(x @ self.weight_ih.t() + self.bias_ih + self.weight_hh * h + self.bias_hh)
+
+
+class IndRNN(nn.Module):
+    """A stack of IndRNN layers over a batch-first sequence, with nn.RNN's parameter names
+    (weight_ih_l0, weight_hh_l0, ...) and return value (outputs of the top layer, final states)."""
+
+    def __init__(self, I, H, L):
+        super().__init__()
+        self.L = L
+        for k in range(L):
+            setattr(self, f"weight_ih_l{k}", nn.Parameter(torch.zeros(H, I if k == 0 else H)))
+            setattr(self, f"weight_hh_l{k}", nn.Parameter(torch.zeros(H)))
+            setattr(self, f"bias_ih_l{k}", nn.Parameter(torch.zeros(H)))
+            setattr(self, f"bias_hh_l{k}", nn.Parameter(torch.zeros(H)))
+
+    def forward(self, x, h0):
+        seq, finals = x, []
+        for k in range(self.L):
+            w_ih, u = getattr(self, f"weight_ih_l{k}"), getattr(self, f"weight_hh_l{k}")
+            b = getattr(self, f"bias_ih_l{k}") + getattr(self, f"bias_hh_l{k}")
+            proj = seq @ w_ih.t() + b  # every step's input side at once
+            h, outs = h0[k], []
+            for t in range(seq.shape[1]):
+                h = torch.relu(proj[:, t, :] + u * h)
+                outs.append(h)
+            seq = torch.stack(outs, 1)
+            finals.append(h)
+        return seq, torch.stack(finals)
+
+
 # ---------------------------------------------------------------- the two computations
 
 class Model(nn.Module):
@@ -133,6 +181,8 @@ class Model(nn.Module):
             self.rnn = nn.RNN(I, H, num_layers=L, nonlinearity=cell[4:], batch_first=True)
         elif cell == "lstm":
             self.rnn = nn.LSTM(I, H, num_layers=L, batch_first=True)
+        elif cell == "indrnn":
+            self.rnn = IndRNN(I, H, L)
         else:
             self.rnn = nn.GRU(I, H, num_layers=L, batch_first=True)
         self.head = nn.Linear(H, O)
@@ -165,6 +215,8 @@ def unrolled(c, m):
             cl = nn.RNNCell(I_k, c["H"], nonlinearity=cell[4:])
         elif cell == "lstm":
             cl = nn.LSTMCell(I_k, c["H"])
+        elif cell == "indrnn":
+            cl = IndRNNCell(I_k, c["H"])
         else:
             cl = nn.GRUCell(I_k, c["H"])
         cl = cl.double()

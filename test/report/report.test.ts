@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { JSDOM } from 'jsdom';
 import { describe, expect, it } from 'vitest';
 import type { Results } from '../../src/experiment/results.ts';
-import { CLIENT_SCRIPT } from '../../src/report/client.ts';
+import { clientScript } from '../../src/report/client.ts';
 import { escapeHtml, jsonForScript } from '../../src/report/escape.ts';
 import { metricsTable, renderReport } from '../../src/report/render.ts';
 import { meanStd, median } from '../../src/report/stats.ts';
@@ -13,6 +13,9 @@ import { verdictFor } from '../../src/report/verdict.ts';
 import { buildView } from '../../src/report/view.ts';
 import { PLOTLY_FILE, plotlySource, writeReport, writeReportsIndex } from '../../src/report/write.ts';
 import { HOSTILE_DESCRIPTION, HOSTILE_NAME, hostileResults, syntheticResults } from './fixtures.ts';
+
+/** The page's script, as the report inlines it. */
+const CLIENT_SCRIPT = clientScript();
 
 function parse(html: string): Document {
   return new JSDOM(html).window.document;

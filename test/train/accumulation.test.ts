@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CELL_KINDS } from '../../src/nn/cellKinds.ts';
+import { CELL_KINDS } from '../../src/cells/table.ts';
 import { RecurrentNet } from '../../src/nn/recurrentNet.ts';
 import { Rng } from '../../src/tensor/rng.ts';
 import type { Batch } from '../../src/tasks/task.ts';

@@ -1,8 +1,8 @@
 import { allocate, fromValues, type DType, type TypedArray } from '../../tensor/dtype.ts';
 import { concatShape, formatShape, normalizeAxis, numel, sameShape, type Shape } from '../../tensor/shape.ts';
 import { Tensor } from '../../tensor/tensor.ts';
-import type { Backend, CellGrads, CellWeights, RnnActivation, SequenceCell, SequenceGrads, SequenceTape } from '../backend.ts';
-import * as cells from './cells.ts';
+import type { Backend } from '../backend.ts';
+import { CpuCellKernels } from './cellKernels.ts';
 import { binary, sumToShape, unary, unaryBackward } from './elementwise.ts';
 import { gemm } from './gemm.ts';
 import { concat, slice, sliceBackward, transpose2d } from './layout.ts';
@@ -10,17 +10,7 @@ import * as optim from './optim.ts';
 import type { AdamHyper, RmspropHyper, SgdHyper } from '../optimHyper.ts';
 import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from './loss.ts';
 import { sumAll, sumAxis, sumOfSquares } from './reduce.ts';
-import * as sequence from './sequence.ts';
-import { isWasmTape, sequenceBackwardWasm, sequenceForwardWasm } from './sequenceWasm.ts';
-import { matmulWasm, wasmGemm } from './wasm.ts';
-
-function raw(w: CellWeights): cells.RawWeights {
-  return { wIh: w.wIh.data, wHh: w.wHh.data, bIh: w.bIh.data, bHh: w.bHh.data };
-}
-
-function dims(x: Tensor, h: Tensor): cells.Dims {
-  return { batch: x.shape[0], input: x.shape[1], hidden: h.shape[1] };
-}
+import { loadWasmGemm, matmulWasm, type WasmGemm } from './wasm.ts';
 
 function requireSameShape(what: string, a: Tensor, b: Tensor): void {
   if (!sameShape(a.shape, b.shape)) {
@@ -32,13 +22,35 @@ function require2d(what: string, x: Tensor): void {
   if (x.rank !== 2) throw new Error(`${what} needs a 2-D tensor, got shape ${formatShape(x.shape)}`);
 }
 
+/** What a CPU backend is made of: its float32 WebAssembly kernels (null: JavaScript only) and
+ * the name it reports (in errors, and in a manifest's numerics and results' env). */
+export interface CpuBackendOptions {
+  readonly wasm: WasmGemm | null;
+  readonly name: string;
+}
+
 /**
  * The CPU backend: JavaScript loops over Float32Array/Float64Array, and for float32 `matmul` and
- * the whole-sequence kernels a WebAssembly SIMD GEMM (wasm.ts) when its module is built. float64
- * always takes the JavaScript kernels (sums exact to float64 rounding: the gradient checks).
+ * the whole-sequence kernels the WebAssembly SIMD kernels it was made with (`wasm`; null: the
+ * JavaScript kernels for float32 too). float64 always takes the JavaScript kernels (sums exact to
+ * float64 rounding: the gradient checks). Use the instances below: `cpu` (the default), `cpuJs`,
+ * `cpuWasm`.
  */
-class CpuBackend implements Backend {
-  readonly name = 'cpu';
+export class CpuBackend implements Backend {
+  readonly name: string;
+  /** The float32 kernels this instance runs, or null for the JavaScript ones. */
+  readonly wasm: WasmGemm | null;
+
+  constructor(o: CpuBackendOptions) {
+    this.name = o.name;
+    this.wasm = o.wasm;
+  }
+
+  /** Which float32 kernels run ('wasm relaxed-simd', 'wasm simd' or 'javascript'): with the
+   * name, what fixes a run's numbers (a manifest's numerics). */
+  get kernels(): string {
+    return this.wasm ? this.wasm.build : 'javascript';
+  }
 
   private make(data: TypedArray, shape: Shape, dtype: DType): Tensor {
     return new Tensor([...shape], dtype, data, this);
@@ -161,8 +173,8 @@ class CpuBackend implements Backend {
       throw new Error(`matmul: inner sizes differ (${formatShape(a.shape)}${transA ? 'ᵀ' : ''} @ ${formatShape(b.shape)}${transB ? 'ᵀ' : ''})`);
     }
     const out = allocate(a.dtype, m * n);
-    if (wasmGemm && a.dtype === 'float32' && b.dtype === 'float32') {
-      matmulWasm(wasmGemm, a.data as Float32Array, b.data as Float32Array, out as Float32Array, m, n, k, transA, transB);
+    if (this.wasm && a.dtype === 'float32' && b.dtype === 'float32') {
+      matmulWasm(this.wasm, a.data as Float32Array, b.data as Float32Array, out as Float32Array, m, n, k, transA, transB);
     } else {
       gemm(a.data, b.data, out, m, n, k, transA, transB, false);
     }
@@ -207,73 +219,44 @@ class CpuBackend implements Backend {
     return this.make(softmaxCrossEntropyBackward(probs.data, labels.data, batch, classes, scale, probs.dtype), probs.shape, probs.dtype);
   }
 
-  private grads(g: cells.RawCellGrads, x: Tensor, h: Tensor, w: CellWeights): CellGrads {
-    const dt = x.dtype;
-    return {
-      dx: this.make(g.dx, x.shape, dt),
-      dh: this.make(g.dh, h.shape, dt),
-      dWIh: this.make(g.dWIh, w.wIh.shape, dt),
-      dWHh: this.make(g.dWHh, w.wHh.shape, dt),
-      dBIh: this.make(g.dBIh, w.bIh.shape, dt),
-      dBHh: this.make(g.dBHh, w.bHh.shape, dt),
-    };
-  }
-
-  rnnCellForward(act: RnnActivation, x: Tensor, h: Tensor, w: CellWeights): Tensor {
-    return this.make(cells.rnnForward(act === 'relu', x.data, h.data, raw(w), dims(x, h), x.dtype), h.shape, x.dtype);
-  }
-
-  rnnCellBackward(act: RnnActivation, x: Tensor, h: Tensor, hNext: Tensor, dhNext: Tensor, w: CellWeights): CellGrads {
-    const g = cells.rnnBackward(act === 'relu', x.data, h.data, hNext.data, dhNext.data, raw(w), dims(x, h), x.dtype);
-    return this.grads(g, x, h, w);
-  }
-
-  lstmCellForward(x: Tensor, h: Tensor, c: Tensor, w: CellWeights): { h: Tensor; c: Tensor; gates: Tensor } {
-    const d = dims(x, h);
-    const out = cells.lstmForward(x.data, h.data, c.data, raw(w), d, x.dtype);
-    return {
-      h: this.make(out.h, h.shape, x.dtype),
-      c: this.make(out.c, h.shape, x.dtype),
-      gates: this.make(out.gates, [d.batch, 4 * d.hidden], x.dtype),
-    };
-  }
-
-  lstmCellBackward(
-    x: Tensor, h: Tensor, c: Tensor, cNext: Tensor, gates: Tensor,
-    dhNext: Tensor | null, dcNext: Tensor | null, w: CellWeights,
-  ): CellGrads & { dc: Tensor } {
-    const g = cells.lstmBackward(
-      x.data, h.data, c.data, cNext.data, gates.data, dhNext?.data ?? null, dcNext?.data ?? null, raw(w), dims(x, h), x.dtype,
-    );
-    return { ...this.grads(g, x, h, w), dc: this.make(g.dc, h.shape, x.dtype) };
-  }
-
-  gruCellForward(x: Tensor, h: Tensor, w: CellWeights): { h: Tensor; gates: Tensor; hn: Tensor } {
-    const d = dims(x, h);
-    const out = cells.gruForward(x.data, h.data, raw(w), d, x.dtype);
-    return {
-      h: this.make(out.h, h.shape, x.dtype),
-      gates: this.make(out.gates, [d.batch, 3 * d.hidden], x.dtype),
-      hn: this.make(out.hn, h.shape, x.dtype),
-    };
-  }
-
-  gruCellBackward(x: Tensor, h: Tensor, gates: Tensor, hn: Tensor, dhNext: Tensor, w: CellWeights): CellGrads {
-    const g = cells.gruBackward(x.data, h.data, gates.data, hn.data, dhNext.data, raw(w), dims(x, h), x.dtype);
-    return this.grads(g, x, h, w);
-  }
-
-  sequenceForward(
-    cell: SequenceCell, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights,
-  ): { hs: Tensor[]; tape: SequenceTape } {
-    if (wasmGemm && h0.dtype === 'float32') return sequenceForwardWasm(wasmGemm, this, cell, xs, h0, c0, w);
-    return sequence.sequenceForward(this, cell, xs, h0, c0, w);
-  }
-
-  sequenceBackward(tape: SequenceTape, dhs: readonly (Tensor | null)[], inputGrads: boolean): SequenceGrads {
-    if (wasmGemm && isWasmTape(tape)) return sequenceBackwardWasm(wasmGemm, tape, dhs, inputGrads);
-    return sequence.sequenceBackward(tape, dhs, inputGrads);
-  }
+  /** The fused recurrent kernels (cellKernels.ts), generated from each cell's spec. */
+  readonly cellSteps: CpuCellKernels = new CpuCellKernels(this, () => this.wasm);
+  readonly sequences: CpuCellKernels = this.cellSteps;
 }
 
-export const cpu: Backend = new CpuBackend();
+const loaded = loadWasmGemm();
+
+/** float32 on the JavaScript kernels, even where the wasm ones are built: what a machine whose
+ * `npm run build` failed runs (`--backend cpu-js`). */
+export const cpuJs = new CpuBackend({ wasm: null, name: 'cpu-js' });
+
+/** float32 on the WebAssembly SIMD kernels; null when they did not load (`cpuWasmStatus` says
+ * why; `requireCpuWasm()` throws it). */
+export const cpuWasm: CpuBackend | null = loaded.gemm ? new CpuBackend({ wasm: loaded.gemm, name: 'cpu-wasm' }) : null;
+
+/** The wasm build cpuWasm runs ('wasm relaxed-simd', 'wasm simd'), or why it is null. */
+export const cpuWasmStatus: string = loaded.status;
+
+/** The default CPU backend (`--backend cpu`): cpuWasm where the kernels loaded, else cpuJs. Its
+ * `name` says which. */
+export const cpu: CpuBackend = cpuWasm ?? cpuJs;
+
+/** cpuWasm, or an error saying why the wasm kernels are unavailable: for whoever asked for them
+ * by name (a test, a worker told to run cpu-wasm) and must not get JavaScript instead. */
+export function requireCpuWasm(): CpuBackend & { readonly wasm: WasmGemm } {
+  if (!cpuWasm?.wasm) throw new Error(`the cpu-wasm backend is unavailable: ${cpuWasmStatus}`);
+  return cpuWasm as CpuBackend & { readonly wasm: WasmGemm };
+}
+
+/** Whether a backend is one of the CPU backends (any kernels). */
+export function isCpuBackend(b: Backend): b is CpuBackend {
+  return b instanceof CpuBackend;
+}
+
+/** The CPU backend of a name ('cpu-js' or 'cpu-wasm'): how a worker thread gets the one its
+ * parent runs (each thread loads its own kernels). */
+export function cpuBackendNamed(name: string): CpuBackend {
+  if (name === cpuJs.name) return cpuJs;
+  if (name === 'cpu-wasm') return requireCpuWasm();
+  throw new Error(`no CPU backend is named "${name}" (cpu-js, cpu-wasm)`);
+}

@@ -1,13 +1,14 @@
 import { allocate, type DType, type TypedArray } from '../../tensor/dtype.ts';
 import { formatShape } from '../../tensor/shape.ts';
 import { Tensor } from '../../tensor/tensor.ts';
-import type { Backend, CellWeights, SequenceCell, SequenceGrads, SequenceTape } from '../backend.ts';
-import { sigmoid } from '../pointwise.ts';
-import { gruUnitGrads, lstmUnitGrads } from './cells.ts';
+import { backwardKernel, forwardKernel, writesDirect } from '../../cells/generateJs.ts';
+import type { CellSpec } from '../../cells/spec.ts';
+import type { Backend, CellWeights, SequenceGrads, SequenceTape } from '../backend.ts';
 
 /**
- * Whole-sequence recurrent kernels: one forward over all T steps of a layer, one backward
- * (BPTT) over all T steps, with the torch equations of cells.ts.
+ * Whole-sequence recurrent kernels for any cell: one forward over all T steps of a layer, one
+ * backward (BPTT) over all T steps. The pointwise math of each step is the kernel generated from
+ * the cell's spec (src/cells/generateJs.ts); this file is the affine part and the BPTT loop.
  *
  * Where the time goes and how it is cut (bench/NOTES.md has the measurements):
  *  - the input projection X W_ihᵀ is one GEMM over all B*T rows instead of T small ones;
@@ -33,31 +34,25 @@ import { gruUnitGrads, lstmUnitGrads } from './cells.ts';
 /** What the forward keeps for the backward: float64 buffers, time-major (row t*B + b). */
 class CpuSequenceTape implements SequenceTape {
   constructor(
-    readonly cell: SequenceCell,
+    readonly spec: CellSpec,
     readonly steps: number,
     readonly batch: number,
     readonly input: number,
     readonly hidden: number,
     readonly dtype: DType,
     readonly backend: Backend,
-    /** W_ih [GH, I], W_hh [GH, H] as float64 copies taken at forward time. */
+    /** W_ih [GH, I], W_hh [GH, H] (or [GH], diagonal) as float64 copies taken at forward time. */
     readonly wIh: Float64Array,
     readonly wHh: Float64Array,
     /** Inputs x_1..x_T, [T*B, I]. */
     readonly x: Float64Array,
     /** h_0..h_T, [(T+1)*B, H], each rounded to dtype as stored in the output tensors. */
     readonly h: Float64Array,
-    /** lstm: activated gates i, f, g, o [T*B, 4H]; gru: r, z, n [T*B, 3H]; rnn: unused. */
-    readonly gates: Float64Array,
-    /** lstm: c_0..c_T [(T+1)*B, H]; gru: W_hn h_{t-1} + b_hn [T*B, H]; rnn: unused. */
-    readonly aux: Float64Array,
-    /** lstm: tanh(c_t) [T*B, H]; otherwise unused. */
-    readonly tanhC: Float64Array,
+    /** The spec's saved values of every step, [T*B, S*H]. */
+    readonly saved: Float64Array,
+    /** c_0..c_T [(T+1)*B, H] for cells with a cell state; else empty. */
+    readonly c: Float64Array,
   ) {}
-}
-
-export function gateCount(cell: SequenceCell): number {
-  return cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
 }
 
 /**
@@ -181,23 +176,23 @@ export interface SequenceDims {
 }
 
 export function checkSequenceArgs(
-  cell: SequenceCell, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights,
+  spec: CellSpec, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights,
 ): SequenceDims {
   const T = xs.length;
   if (T === 0) throw new Error('sequence kernel: needs at least one timestep');
   if (h0.rank !== 2) throw new Error(`sequence kernel: h0 must be [B, H], got ${formatShape(h0.shape)}`);
   const [B, H] = h0.shape;
   const I = xs[0].shape[1];
-  const G = gateCount(cell);
+  const G = spec.gates.length;
   const GH = G * H;
   const dtype = h0.dtype;
   xs.forEach((xt, t) => checkShape(`x_${t + 1}`, xt, [B, I]));
   checkShape('weight_ih', w.wIh, [GH, I]);
-  checkShape('weight_hh', w.wHh, [GH, H]);
+  checkShape('weight_hh', w.wHh, spec.recurrent === 'matrix' ? [GH, H] : [GH]);
   checkShape('bias_ih', w.bIh, [GH]);
   checkShape('bias_hh', w.bHh, [GH]);
-  if (cell === 'lstm') {
-    if (!c0) throw new Error('sequence kernel: lstm needs c0');
+  if (spec.cellState) {
+    if (!c0) throw new Error(`sequence kernel: ${spec.kind} needs c0`);
     checkShape('c0', c0, [B, H]);
   }
   for (const t of [...xs, w.wIh, w.wHh, w.bIh, w.bHh, ...(c0 ? [c0] : [])]) {
@@ -211,111 +206,42 @@ export function checkSequenceArgs(
  * and the tape the backward needs.
  */
 export function sequenceForward(
-  backend: Backend, cell: SequenceCell, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights,
+  backend: Backend, spec: CellSpec, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights,
 ): { hs: Tensor[]; tape: SequenceTape } {
-  const { T, B, I, H, GH, dtype } = checkSequenceArgs(cell, xs, h0, c0, w);
-  const f32 = dtype === 'float32';
+  const { T, B, I, H, GH, dtype } = checkSequenceArgs(spec, xs, h0, c0, w);
+  const matrix = spec.recurrent === 'matrix';
   const wIh = toFloat64(w.wIh.data);
   const wHh = toFloat64(w.wHh.data);
-  const bIh = w.bIh.data;
-  const bHh = w.bHh.data;
   const BH = B * H;
+  const SH = spec.saved.length * H;
 
   // x_1..x_T, time-major, and the input projection of every step in one GEMM.
   const x = new Float64Array(T * B * I);
   xs.forEach((xt, t) => x.set(xt.data, t * B * I));
-  const pre = new Float64Array(T * B * GH);
-  gemmNT(x, 0, wIh, 0, pre, 0, T * B, GH, I);
-  // rnn/lstm add both biases here; the GRU keeps b_hh on the hidden side (r multiplies it).
-  for (let r = 0; r < T * B; r++) {
-    const o = r * GH;
-    if (cell === 'gru') for (let j = 0; j < GH; j++) pre[o + j] += bIh[j];
-    else for (let j = 0; j < GH; j++) pre[o + j] += bIh[j] + bHh[j];
-  }
+  const xi = new Float64Array(T * B * GH);
+  gemmNT(x, 0, wIh, 0, xi, 0, T * B, GH, I);
 
   const h = new Float64Array((T + 1) * BH);
   h.set(h0.data);
-  const rec = new Float64Array(B * GH); // h_{t-1} W_hhᵀ of the current step
-  let gates = new Float64Array(0);
-  let aux = new Float64Array(0);
-  let tanhC = new Float64Array(0);
-
-  if (cell === 'rnn_tanh' || cell === 'rnn_relu') {
-    const relu = cell === 'rnn_relu';
-    for (let t = 0; t < T; t++) {
-      gemmNT(h, t * BH, wHh, 0, rec, 0, B, H, H);
-      const p0 = t * BH;
-      const hOut = (t + 1) * BH;
-      for (let k = 0; k < BH; k++) {
-        const s = pre[p0 + k] + rec[k];
-        let v = relu ? (s > 0 ? s : 0) : Math.tanh(s);
-        if (f32) v = Math.fround(v);
-        h[hOut + k] = v;
-      }
-    }
-  } else if (cell === 'lstm') {
-    gates = new Float64Array(T * B * GH);
-    aux = new Float64Array((T + 1) * BH); // c_0..c_T
-    aux.set(c0!.data);
-    tanhC = new Float64Array(T * BH);
-    for (let t = 0; t < T; t++) {
-      gemmNT(h, t * BH, wHh, 0, rec, 0, B, GH, H);
-      for (let b = 0; b < B; b++) {
-        const g0 = (t * B + b) * GH;
-        const r0 = b * GH;
-        const kPrev = t * BH + b * H;
-        const kNext = kPrev + BH;
-        for (let j = 0; j < H; j++) {
-          const ig = sigmoid(pre[g0 + j] + rec[r0 + j]);
-          const fg = sigmoid(pre[g0 + H + j] + rec[r0 + H + j]);
-          const gg = Math.tanh(pre[g0 + 2 * H + j] + rec[r0 + 2 * H + j]);
-          const og = sigmoid(pre[g0 + 3 * H + j] + rec[r0 + 3 * H + j]);
-          gates[g0 + j] = ig;
-          gates[g0 + H + j] = fg;
-          gates[g0 + 2 * H + j] = gg;
-          gates[g0 + 3 * H + j] = og;
-          const cn = fg * aux[kPrev + j] + ig * gg;
-          const tc = Math.tanh(cn);
-          aux[kNext + j] = cn;
-          tanhC[kPrev + j] = tc;
-          let v = og * tc;
-          if (f32) v = Math.fround(v);
-          h[kNext + j] = v;
-        }
-      }
-    }
-  } else {
-    gates = new Float64Array(T * B * GH);
-    aux = new Float64Array(T * BH); // W_hn h_{t-1} + b_hn
-    for (let t = 0; t < T; t++) {
-      gemmNT(h, t * BH, wHh, 0, rec, 0, B, GH, H);
-      for (let b = 0; b < B; b++) {
-        const g0 = (t * B + b) * GH;
-        const r0 = b * GH;
-        const kPrev = t * BH + b * H;
-        const kNext = kPrev + BH;
-        for (let j = 0; j < H; j++) {
-          const r = sigmoid(pre[g0 + j] + rec[r0 + j] + bHh[j]);
-          const z = sigmoid(pre[g0 + H + j] + rec[r0 + H + j] + bHh[H + j]);
-          const hn = rec[r0 + 2 * H + j] + bHh[2 * H + j];
-          const n = Math.tanh(pre[g0 + 2 * H + j] + r * hn);
-          gates[g0 + j] = r;
-          gates[g0 + H + j] = z;
-          gates[g0 + 2 * H + j] = n;
-          aux[kPrev + j] = hn;
-          // (1 - z) n + z h, as torch's kernel computes it: n + z (h - n).
-          let v = n + z * (h[kPrev + j] - n);
-          if (f32) v = Math.fround(v);
-          h[kNext + j] = v;
-        }
-      }
-    }
+  const c = new Float64Array(spec.cellState ? (T + 1) * BH : 0);
+  if (c0) c.set(c0.data);
+  const saved = new Float64Array(T * B * SH);
+  const rec = matrix ? new Float64Array(B * GH) : wHh; // h_{t-1} W_hhᵀ of the current step, or u
+  // h_t rounded to the tensors' dtype as it is stored: the next step, the layer above and dW_hh
+  // all see the h_t the output tensor holds. Everything else stays float64 inside the kernel.
+  const step = forwardKernel(spec, dtype === 'float32', 'f64');
+  for (let t = 0; t < T; t++) {
+    if (matrix) gemmNT(h, t * BH, wHh, 0, rec, 0, B, GH, H);
+    step({
+      B, H, xi, xiO: t * B * GH, xiLd: GH, xb: w.bIh.data, hh: rec, hhO: 0, hhLd: GH, hb: w.bHh.data,
+      hp: h, hpO: t * BH, cp: c, cpO: t * BH, sv: saved, svO: t * B * SH, ho: h, hoO: (t + 1) * BH, co: c, coO: (t + 1) * BH,
+    });
   }
 
   const out = allocate(dtype, T * BH);
   out.set(h.subarray(BH));
   const hs = views(backend, out, [B, H], T, dtype);
-  const tape = new CpuSequenceTape(cell, T, B, I, H, dtype, backend, wIh, wHh, x, h, gates, aux, tanhC);
+  const tape = new CpuSequenceTape(spec, T, B, I, H, dtype, backend, wIh, wHh, x, h, saved, c);
   return { hs, tape };
 }
 
@@ -327,12 +253,14 @@ export function sequenceForward(
 export function sequenceBackward(tapeIn: SequenceTape, dhs: readonly (Tensor | null)[], inputGrads: boolean): SequenceGrads {
   if (!(tapeIn instanceof CpuSequenceTape)) throw new Error('sequence kernel: the tape was made by another backend');
   const tape = tapeIn;
-  const { cell, steps: T, batch: B, input: I, hidden: H, dtype, backend, h, gates, aux, tanhC } = tape;
+  const { spec, steps: T, batch: B, input: I, hidden: H, dtype, backend, h, saved, c } = tape;
   if (dhs.length !== T) throw new Error(`sequence kernel: ${dhs.length} output gradients for ${T} steps`);
   dhs.forEach((d, t) => d && checkShape(`dL/dh_${t + 1}`, d, [B, H]));
-  const G = gateCount(cell);
-  const GH = G * H;
+  const GH = spec.gates.length * H;
   const BH = B * H;
+  const SH = spec.saved.length * H;
+  const matrix = spec.recurrent === 'matrix';
+  const direct = writesDirect(spec);
 
   // Steps after the last external gradient receive nothing: BPTT starts there, the weight-gradient
   // GEMMs run over the rows before it, and their totals are null (as the reference path leaves them).
@@ -340,83 +268,62 @@ export function sequenceBackward(tapeIn: SequenceTape, dhs: readonly (Tensor | n
   while (last >= 0 && !dhs[last]) last--;
   const rows = (last + 1) * B;
 
-  const wHhT = new Float64Array(H * GH); // W_hhᵀ [H, GH]: dh = dG W_hh with contiguous reductions
-  transposeInto(tape.wHh, 0, GH, H, wHhT);
-  // dL/d(pre-activation) of every step, [T*B, GH]: input side (dGi) and hidden side (dGh). They
-  // differ only for the GRU, where the n block of the hidden side is multiplied by r.
+  const wHhT = new Float64Array(matrix ? H * GH : 0); // W_hhᵀ [H, GH]: dh = dG W_hh with contiguous reductions
+  if (matrix) transposeInto(tape.wHh, 0, GH, H, wHhT);
+  // dL/d(pre-activation) of every step, [T*B, GH]: input side (dGi) and hidden side (dGh); one
+  // buffer when the spec ties them (every cell but the GRU).
   const dGi = new Float64Array(rows * GH);
-  const dGh = cell === 'gru' ? new Float64Array(rows * GH) : dGi;
-  const dhRec = new Float64Array(BH); // what h_t receives from step t+1 (through W_hh, and z for the GRU)
-  const dc = new Float64Array(BH); // lstm: dL/dc_t carried back
-  const scratch = new Float64Array(cell === 'gru' ? BH : 0); // gru: dG_h W_hh before adding z dh
+  const dGh = spec.tied ? dGi : new Float64Array(rows * GH);
+  const dur = new Float64Array(matrix ? 0 : rows * GH); // diagonal: dhh ⊙ h_{t-1}, summed into dL/du
+  const dhRec = new Float64Array(BH); // what h_t receives from step t+1
+  const dc = new Float64Array(spec.cellState ? BH : 0); // dL/dc_t carried back
+  const dhd = new Float64Array(direct ? BH : 0); // the direct path to h_{t-1}
   const dhTotal = allocate(dtype, T * BH); // rounded to dtype as stored; the recursion stays float64
+  const back = backwardKernel(spec, false, 'f64');
 
   for (let t = last; t >= 0; t--) {
     const ext = dhs[t]?.data ?? null;
     const kPrev = t * BH; // h_{t-1} / c_{t-1} / per-step [B, H] buffers
-    const kNext = kPrev + BH; // h_t / c_t
     // Total dL/dh_t = external + recurrent; dhRec becomes that total.
     for (let k = 0; k < BH; k++) {
       const v = ext ? dhRec[k] + ext[k] : dhRec[k];
       dhRec[k] = v;
       dhTotal[kPrev + k] = v;
     }
-    const dh = dhRec;
-    if (cell === 'rnn_tanh') {
-      for (let k = 0; k < BH; k++) {
-        const y = h[kNext + k];
-        dGi[kPrev + k] = dh[k] * (1 + y) * (1 - y);
-      }
-    } else if (cell === 'rnn_relu') {
-      // y > 0 exactly when the pre-activation is > 0 (torch's gradient at 0 is 0).
-      for (let k = 0; k < BH; k++) dGi[kPrev + k] = h[kNext + k] > 0 ? dh[k] : 0;
-    } else if (cell === 'lstm') {
-      for (let b = 0; b < B; b++) {
-        const g0 = (t * B + b) * GH;
-        for (let j = 0; j < H; j++) {
-          const k = b * H + j;
-          dc[k] = lstmUnitGrads(dGi, gates, g0, H, j, dh[k], dc[k], tanhC[kPrev + k], aux[kPrev + k]);
-        }
-      }
-    } else {
-      for (let b = 0; b < B; b++) {
-        const g0 = (t * B + b) * GH;
-        for (let j = 0; j < H; j++) {
-          const k = b * H + j;
-          const r = gates[g0 + j];
-          const z = gates[g0 + H + j];
-          const n = gates[g0 + 2 * H + j];
-          gruUnitGrads(dGi, g0, dGh, g0, H, j, dh[k], r, z, n, h[kPrev + k], aux[kPrev + k]);
-        }
-      }
-    }
-    // dL/dh_{t-1} through this step: dG_h W_hh, plus z dh for the GRU (dhRec is overwritten).
-    if (cell === 'gru') {
-      gemmNT(dGh, t * B * GH, wHhT, 0, scratch, 0, B, H, GH);
-      for (let b = 0; b < B; b++) {
-        const g0 = (t * B + b) * GH;
-        for (let j = 0; j < H; j++) dhRec[b * H + j] = dhRec[b * H + j] * gates[g0 + H + j] + scratch[b * H + j];
-      }
-    } else {
-      gemmNT(dGh, t * B * GH, wHhT, 0, dhRec, 0, B, H, GH);
-    }
+    back({
+      B, H, sv: saved, svO: t * B * SH, hp: h, hpO: kPrev, cp: c, cpO: kPrev, hn: h, hnO: kPrev + BH,
+      dh: dhRec, dhO: 0, dc, dcO: 0, u: tape.wHh,
+      dxi: dGi, dxiO: t * B * GH, dxiLd: GH, dhh: dGh, dhhO: t * B * GH, dhhLd: GH, dur, durO: t * B * GH, durLd: GH,
+      dhd, dhdO: 0, dco: dc, dcoO: 0,
+    });
+    // dL/dh_{t-1} through this step: dG_h W_hh (matrix), plus the direct path (dhRec is overwritten).
+    if (matrix) gemmNT(dGh, t * B * GH, wHhT, 0, dhRec, 0, B, H, GH);
+    else dhRec.fill(0);
+    if (direct) for (let k = 0; k < BH; k++) dhRec[k] += dhd[k];
   }
 
   // Weight gradients: one GEMM each over all rows, reductions made contiguous by transposing.
   const dGiT = new Float64Array(GH * rows);
   transposeInto(dGi, 0, rows, GH, dGiT);
-  const dGhT = cell === 'gru' ? new Float64Array(GH * rows) : dGiT;
-  if (cell === 'gru') transposeInto(dGh, 0, rows, GH, dGhT);
-  const hT = new Float64Array(H * rows); // h_0..h_{last}, transposed: [H, rows]
-  transposeInto(h, 0, rows, H, hT);
+  const dGhT = spec.tied ? dGiT : new Float64Array(GH * rows);
+  if (!spec.tied) transposeInto(dGh, 0, rows, GH, dGhT);
   const xT = new Float64Array(I * rows);
   transposeInto(tape.x, 0, rows, I, xT);
   const dWIh = new Float64Array(GH * I);
-  const dWHh = new Float64Array(GH * H);
   gemmNT(dGiT, 0, xT, 0, dWIh, 0, GH, I, rows);
-  gemmNT(dGhT, 0, hT, 0, dWHh, 0, GH, H, rows);
+  let dWHh: Float64Array;
+  if (matrix) {
+    const hT = new Float64Array(H * rows); // h_0..h_{last}, transposed: [H, rows]
+    transposeInto(h, 0, rows, H, hT);
+    dWHh = new Float64Array(GH * H);
+    gemmNT(dGhT, 0, hT, 0, dWHh, 0, GH, H, rows);
+  } else {
+    const durT = new Float64Array(GH * rows);
+    transposeInto(dur, 0, rows, GH, durT);
+    dWHh = rowSums(durT, GH, rows);
+  }
   const dBIh = rowSums(dGiT, GH, rows);
-  const dBHh = cell === 'gru' ? rowSums(dGhT, GH, rows) : dBIh;
+  const dBHh = spec.tied ? dBIh : rowSums(dGhT, GH, rows);
 
   let dxs: Tensor[] | null = null;
   if (inputGrads) {
@@ -433,9 +340,9 @@ export function sequenceBackward(tapeIn: SequenceTape, dhs: readonly (Tensor | n
   return {
     dxs,
     dh0: tensorFrom(backend, dhRec, [B, H], dtype),
-    dc0: cell === 'lstm' ? tensorFrom(backend, dc, [B, H], dtype) : null,
+    dc0: spec.cellState ? tensorFrom(backend, dc, [B, H], dtype) : null,
     dWIh: tensorFrom(backend, dWIh, [GH, I], dtype),
-    dWHh: tensorFrom(backend, dWHh, [GH, H], dtype),
+    dWHh: tensorFrom(backend, dWHh, matrix ? [GH, H] : [GH], dtype),
     dBIh: tensorFrom(backend, dBIh, [GH], dtype),
     dBHh: tensorFrom(backend, dBHh, [GH], dtype),
     dhs: totals.map((t, i) => (i <= last ? t : null)),

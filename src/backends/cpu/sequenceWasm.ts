@@ -1,15 +1,18 @@
 import { Tensor } from '../../tensor/tensor.ts';
-import type { Backend, CellWeights, SequenceCell, SequenceGrads, SequenceTape } from '../backend.ts';
-import { sigmoid } from '../pointwise.ts';
+import { backwardKernel, forwardKernel } from '../../cells/generateJs.ts';
+import type { CellSpec } from '../../cells/spec.ts';
+import type { CellKind } from '../../cells/table.ts';
+import type { Backend, CellWeights, SequenceGrads, SequenceTape } from '../backend.ts';
 import { checkSequenceArgs, checkShape, views } from './sequence.ts';
-import { gruUnitGrads } from './cells.ts';
 import { layout, pad4, type WasmGemm } from './wasm.ts';
 
 /**
  * The float32 whole-sequence kernels on the WebAssembly SIMD GEMM (wasm.ts): the same equations,
  * loops and BPTT as sequence.ts (read that file first), with every product in float32 SIMD:
- *  - forward: the input projection X W_ihᵀ over all T*B rows, and per step h_{t-1} W_hhᵀ added
- *    in place onto that step's rows of it (rnn/lstm; the GRU keeps W_hh h apart, r multiplies it);
+ *  - forward: the input projection X W_ihᵀ over all T*B rows, and per step h_{t-1} W_hhᵀ, added
+ *    in place onto that step's rows of it for the hand-written cells (lstm, rnn_tanh: asm/cells.ts)
+ *    and kept apart for the others, whose pointwise math is the kernel generated from their spec
+ *    (src/cells/generateJs.ts; asm/cells.ts is tested against it);
  *  - backward: per step dG_t W_hh, then dW_ihᵀ = Xᵀ dG, dW_hhᵀ = H_prevᵀ dG, the biases as
  *    1ᵀ dG, and dX = dG W_ih, each one GEMM over all rows.
  * W_ihᵀ and W_hhᵀ (forward) and W_hh, W_ih (backward) are packed once per call into the
@@ -28,7 +31,7 @@ import { layout, pad4, type WasmGemm } from './wasm.ts';
 class WasmSequenceTape implements SequenceTape {
   readonly dtype = 'float32' as const;
   constructor(
-    readonly cell: SequenceCell,
+    readonly spec: CellSpec,
     readonly steps: number,
     readonly batch: number,
     readonly input: number,
@@ -41,10 +44,10 @@ class WasmSequenceTape implements SequenceTape {
     readonly x: Float32Array,
     /** h_0..h_T, [(T+1)*B, H]. */
     readonly h: Float32Array,
-    /** lstm: i, f, g, o [T*B, 4H]; gru: r, z, n [T*B, 3H]; rnn: unused. */
-    readonly gates: Float32Array,
-    /** lstm: c_0..c_T [(T+1)*B, H]; gru: W_hn h_{t-1} + b_hn [T*B, H]; rnn: unused. */
-    readonly aux: Float32Array,
+    /** Generated cells: the spec's saved values [T*B, S*H]; lstm: the gates i, f, g, o [T*B, 4H]. */
+    readonly saved: Float32Array,
+    /** lstm: c_0..c_T [(T+1)*B, H]. */
+    readonly c: Float32Array,
     /** lstm: tanh(c_t) [T*B, H]. */
     readonly tanhC: Float32Array,
   ) {}
@@ -54,11 +57,17 @@ export function isWasmTape(t: SequenceTape): boolean {
   return t instanceof WasmSequenceTape;
 }
 
-/** The smallest normal float32, 2^-126. */
-const MIN_NORMAL = 1.1754943508222875e-38;
+/** The cells whose pointwise steps are hand-written in AssemblyScript SIMD (asm/cells.ts). */
+const HAND_WRITTEN: ReadonlySet<CellKind> = new Set<CellKind>(['lstm', 'rnn_tanh']);
 
-/**
- * dL/d(pre-activation) as it enters the backward GEMMs: values below the float32 normal range
+/** Whether this path runs a cell: float32 with a dense W_hh (a diagonal one takes sequence.ts). */
+export function wasmRuns(spec: CellSpec): boolean {
+  return spec.recurrent === 'matrix';
+}
+
+/*
+ * Flush to zero (the generated backward's `ftz` variant, and asm/cells.ts's backward): the
+ * dL/d(pre-activation) entering the backward GEMMs has values below the float32 normal range
  * become 0 (flush to zero, as torch.set_flush_denormal(True) and GPU kernels do). WebAssembly
  * cannot turn on the CPU's flush-to-zero mode, and on x86 every multiply-add with a subnormal
  * operand takes a ~100-cycle microcode assist: on `long` (T = 400), where the gradient vanishes
@@ -66,7 +75,6 @@ const MIN_NORMAL = 1.1754943508222875e-38;
  * What is lost is below 2^-126 of the gradient's units, far under anything float32 training or
  * the dL/dh_t probe resolves (the float64 path keeps every value). NaN passes through.
  */
-const ftz = (v: number): number => (v < MIN_NORMAL && v > -MIN_NORMAL ? 0 : v);
 
 /** f[off + p*ld + j] = w[j*cols + p] (the transpose of w [rows, cols]), zero in columns rows..ld. */
 function packTransposed(w: ArrayLike<number>, rows: number, cols: number, f: Float32Array, off: number, ld: number): void {
@@ -90,16 +98,17 @@ function packRows(w: Float32Array, rows: number, cols: number, f: Float32Array, 
 }
 
 export function sequenceForwardWasm(
-  gm: WasmGemm, backend: Backend, cell: SequenceCell, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights,
+  gm: WasmGemm, backend: Backend, spec: CellSpec, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights,
 ): { hs: Tensor[]; tape: SequenceTape } {
-  const { T, B, I, H, GH } = checkSequenceArgs(cell, xs, h0, c0, w);
+  if (!wasmRuns(spec)) throw new Error(`sequence kernel: the wasm path does not run ${spec.kind}`);
+  const { T, B, I, H, GH } = checkSequenceArgs(spec, xs, h0, c0, w);
   const GHp = pad4(GH);
   const BH = B * H;
   const TB = T * B;
-  const gru = cell === 'gru';
-  const lstm = cell === 'lstm';
+  const hand = HAND_WRITTEN.has(spec.kind as CellKind);
+  const lstm = spec.kind === 'lstm';
   const [oWihT, oWhhT, oX, oPre, oH, oRec, oC, oTanhC, end] = layout([
-    I * GHp, H * GHp, TB * I, TB * GHp, (T + 1) * BH, gru ? B * GHp : 0, lstm ? (T + 1) * BH : 0, lstm ? T * BH : 0,
+    I * GHp, H * GHp, TB * I, TB * GHp, (T + 1) * BH, hand ? 0 : B * GHp, lstm ? (T + 1) * BH : 0, lstm ? T * BH : 0,
   ]);
   gm.reserve(end);
   const f = gm.f32;
@@ -111,34 +120,19 @@ export function sequenceForwardWasm(
   packTransposed(wHh, GH, H, f, oWhhT, GHp);
   xs.forEach((xt, t) => f.set(xt.data, oX + t * B * I));
 
-  // The input projection of every step, on top of the biases (rnn/lstm: both; gru: b_ih only).
+  // The input projection of every step: on top of both biases for the hand-written kernels; bare
+  // for the generated ones, which add b_ih and b_hh themselves.
   const bias = new Float32Array(GHp);
-  for (let j = 0; j < GH; j++) bias[j] = gru ? bIh[j] : bIh[j] + bHh[j];
+  if (hand) for (let j = 0; j < GH; j++) bias[j] = bIh[j] + bHh[j];
   for (let r = 0; r < TB; r++) f.set(bias, oPre + r * GHp);
   gm.gemm(oX, I, 1, oWihT, GHp, oPre, GHp, TB, GHp, I, true);
 
   f.set(h0.data, oH);
-  let gates = new Float32Array(0);
-  let aux = new Float32Array(0);
+  let saved = new Float32Array(0);
+  let cs = new Float32Array(0);
   let tanhC = new Float32Array(0);
 
-  if (cell === 'rnn_tanh' || cell === 'rnn_relu') {
-    const relu = cell === 'rnn_relu';
-    for (let t = 0; t < T; t++) {
-      const p0 = oPre + t * B * GHp;
-      gm.gemm(oH + t * BH, H, 1, oWhhT, GHp, p0, GHp, B, GHp, H, true);
-      const hOut = oH + (t + 1) * BH;
-      if (!relu) {
-        gm.tanhRows(p0, GHp, hOut, B, H);
-        continue;
-      }
-      for (let b = 0; b < B; b++) {
-        const pr = p0 + b * GHp;
-        const ho = hOut + b * H;
-        for (let j = 0; j < H; j++) { const s = f[pr + j]; f[ho + j] = s > 0 ? s : 0; }
-      }
-    }
-  } else if (cell === 'lstm') {
+  if (lstm) {
     // c_0..c_T and tanh(c_1..c_T) live in the module's memory too; the gates overwrite `pre`.
     f.set(c0!.data, oC);
     for (let t = 0; t < T; t++) {
@@ -146,34 +140,25 @@ export function sequenceForwardWasm(
       gm.gemm(oH + t * BH, H, 1, oWhhT, GHp, p0, GHp, B, GHp, H, true);
       gm.lstmStep(p0, GHp, oC + t * BH, oC + (t + 1) * BH, oTanhC + t * BH, oH + (t + 1) * BH, B, H);
     }
-    gates = f.slice(oPre, oPre + TB * GH); // GH = 4H is its own padding: GHp = GH
-    aux = f.slice(oC, oC + (T + 1) * BH);
+    saved = f.slice(oPre, oPre + TB * GH); // GH = 4H is its own padding: GHp = GH
+    cs = f.slice(oC, oC + (T + 1) * BH);
     tanhC = f.slice(oTanhC, oTanhC + T * BH);
+  } else if (hand) {
+    for (let t = 0; t < T; t++) {
+      const p0 = oPre + t * B * GHp;
+      gm.gemm(oH + t * BH, H, 1, oWhhT, GHp, p0, GHp, B, GHp, H, true);
+      gm.tanhRows(p0, GHp, oH + (t + 1) * BH, B, H);
+    }
   } else {
-    gates = new Float32Array(TB * GH);
-    aux = new Float32Array(T * BH); // W_hn h_{t-1} + b_hn
+    const SH = spec.saved.length * H;
+    saved = new Float32Array(TB * SH);
+    const step = forwardKernel(spec, false, 'f32');
     for (let t = 0; t < T; t++) {
       gm.gemm(oH + t * BH, H, 1, oWhhT, GHp, oRec, GHp, B, GHp, H, false);
-      for (let b = 0; b < B; b++) {
-        const p0 = oPre + (t * B + b) * GHp;
-        const r0 = oRec + b * GHp;
-        const g0 = (t * B + b) * GH;
-        const kPrev = t * BH + b * H;
-        const hPrev = oH + kPrev;
-        const hNext = hPrev + BH;
-        for (let j = 0; j < H; j++) {
-          const r = sigmoid(f[p0 + j] + f[r0 + j] + bHh[j]);
-          const z = sigmoid(f[p0 + H + j] + f[r0 + H + j] + bHh[H + j]);
-          const hn = Math.fround(f[r0 + 2 * H + j] + bHh[2 * H + j]);
-          const n = Math.tanh(f[p0 + 2 * H + j] + r * hn);
-          gates[g0 + j] = r;
-          gates[g0 + H + j] = z;
-          gates[g0 + 2 * H + j] = n;
-          aux[kPrev + j] = hn;
-          // (1 - z) n + z h, as torch's kernel computes it: n + z (h - n).
-          f[hNext + j] = n + z * (f[hPrev + j] - n);
-        }
-      }
+      step({
+        B, H, xi: f, xiO: oPre + t * B * GHp, xiLd: GHp, xb: bIh, hh: f, hhO: oRec, hhLd: GHp, hb: bHh,
+        hp: f, hpO: oH + t * BH, cp: f, cpO: 0, sv: saved, svO: t * B * SH, ho: f, hoO: oH + (t + 1) * BH, co: f, coO: 0,
+      });
     }
   }
 
@@ -181,7 +166,7 @@ export function sequenceForwardWasm(
   const out = h.slice(BH);
   const hs = views(backend, out, [B, H], T, 'float32');
   const x = f.slice(oX, oX + TB * I);
-  const tape = new WasmSequenceTape(cell, T, B, I, H, backend, wIh, wHh, x, h, gates, aux, tanhC);
+  const tape = new WasmSequenceTape(spec, T, B, I, H, backend, wIh, wHh, x, h, saved, cs, tanhC);
   return { hs, tape };
 }
 
@@ -190,46 +175,49 @@ export function sequenceBackwardWasm(
 ): SequenceGrads {
   if (!(tapeIn instanceof WasmSequenceTape)) throw new Error('sequence kernel: the tape was made by another kernel');
   const tape = tapeIn;
-  const { cell, steps: T, batch: B, input: I, hidden: H, backend, gates, aux, tanhC } = tape;
+  const { spec, steps: T, batch: B, input: I, hidden: H, backend, saved, c: cs, tanhC } = tape;
   if (dhs.length !== T) throw new Error(`sequence kernel: ${dhs.length} output gradients for ${T} steps`);
   dhs.forEach((d, t) => d && checkShape(`dL/dh_${t + 1}`, d, [B, H]));
-  const G = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
+  const G = spec.gates.length;
   const GH = G * H;
   const GHp = pad4(GH);
   const Hp = pad4(H);
   const Ip = pad4(I);
   const BH = B * H;
-  const gru = cell === 'gru';
+  const untied = !spec.tied;
 
   let last = T - 1;
   while (last >= 0 && !dhs[last]) last--;
   const rows = (last + 1) * B;
 
   // lstm and rnn_tanh run their pointwise steps in wasm (asm/cells.ts), on copies of the tape's
-  // gates, tanh(c) and c in the module's memory; rnn_relu and the GRU run them here.
-  const lstm = cell === 'lstm';
-  const simd = lstm || cell === 'rnn_tanh';
+  // gates, tanh(c) and c in the module's memory; the other cells run their generated kernel here.
+  const lstm = spec.kind === 'lstm';
+  const simd = HAND_WRITTEN.has(spec.kind as CellKind);
   const hRows = Math.min(rows + B, (T + 1) * B); // h_0..h_{last+1}: H_prev for dW_hh, h_t for tanh'
   const [oWhh, oWih, oH, oX, oDGi, oDGh, oDh, oOnes, oDWihT, oDWhhT, oDB, oDx, oGates, oTanhC, oCst, oDc, oExt, oDhTot, end] = layout([
-    GH * Hp, inputGrads ? GH * Ip : 0, hRows * H, rows * I, rows * GHp, gru ? rows * GHp : 0, B * Hp, rows,
-    I * GHp, H * GHp, (gru ? 2 : 1) * GHp, inputGrads ? rows * Ip : 0,
+    GH * Hp, inputGrads ? GH * Ip : 0, hRows * H, rows * I, rows * GHp, untied ? rows * GHp : 0, B * Hp, rows,
+    I * GHp, H * GHp, (untied ? 2 : 1) * GHp, inputGrads ? rows * Ip : 0,
     lstm ? rows * GH : 0, lstm ? rows * H : 0, lstm ? rows * H : 0, lstm ? BH : 0, simd ? BH : 0, simd ? T * BH : 0,
   ]);
   gm.reserve(end);
   const f = gm.f32;
   packRows(tape.wHh, GH, H, f, oWhh, Hp);
-  const dGhOff = gru ? oDGh : oDGi;
+  const dGhOff = untied ? oDGh : oDGi;
   const h = tape.h;
   f.set(h.subarray(0, hRows * H), oH);
   if (lstm) {
-    f.set(gates.subarray(0, rows * GH), oGates);
+    f.set(saved.subarray(0, rows * GH), oGates);
     f.set(tanhC.subarray(0, rows * H), oTanhC);
-    f.set(aux.subarray(0, rows * H), oCst); // c_0..c_last
+    f.set(cs.subarray(0, rows * H), oCst); // c_0..c_last
     f.fill(0, oDc, oDc + BH);
   }
 
   const dh = new Float64Array(BH); // total dL/dh_t of the current step
-  const carry = new Float64Array(BH); // gru: z dh, what h_{t-1} gets past W_hh
+  const carry = new Float64Array(BH); // the direct path (the GRU's z dh): what h_{t-1} gets past W_hh
+  const back = backwardKernel(spec, true, 'f32');
+  const SH = spec.saved.length * H;
+  const none = new Float32Array(0);
   const dhTotal = new Float32Array(simd ? 0 : T * BH);
 
   for (let t = last; t >= 0; t--) {
@@ -259,30 +247,12 @@ export function sequenceBackwardWasm(
         dhTotal[kPrev + k] = v;
       }
     }
-    if (cell === 'rnn_relu') {
-      for (let b = 0; b < B; b++) {
-        const g0 = rowG + b * GHp;
-        for (let j = 0; j < H; j++) {
-          const k = b * H + j;
-          f[g0 + j] = ftz(h[kNext + k] > 0 ? dh[k] : 0);
-        }
-      }
-    } else {
-      for (let b = 0; b < B; b++) {
-        const g0 = (t * B + b) * GH;
-        const di = rowG + b * GHp;
-        const dg = oDGh + (t * B + b) * GHp;
-        for (let j = 0; j < H; j++) {
-          const k = b * H + j;
-          const r = gates[g0 + j];
-          const z = gates[g0 + H + j];
-          const n = gates[g0 + 2 * H + j];
-          const dhv = dh[k];
-          gruUnitGrads(f, di, f, dg, H, j, dhv, r, z, n, h[kPrev + k], aux[kPrev + k], ftz);
-          carry[k] = dhv * z;
-        }
-      }
-    }
+    // dL/d(pre-activation) into this step's rows (flushed to zero: see ftz), and the direct path.
+    back({
+      B, H, sv: saved, svO: t * B * SH, hp: h, hpO: kPrev, cp: none, cpO: 0, hn: h, hnO: kNext, dh, dhO: 0, dc: none, dcO: 0,
+      u: none, dxi: f, dxiO: rowG, dxiLd: GHp, dhh: f, dhhO: oDGh + t * B * GHp, dhhLd: GHp, dur: none, durO: 0, durLd: 0,
+      dhd: carry, dhdO: 0, dco: none, dcoO: 0,
+    });
     // dG_h(t) W_hh: what h_{t-1} receives through this step (plus `carry` for the GRU).
     gm.gemm(dGhOff + t * B * GHp, GHp, 1, oWhh, Hp, oDh, Hp, B, Hp, GH, false);
   }
@@ -299,13 +269,13 @@ export function sequenceBackwardWasm(
   gm.gemm(oX, 1, I, oDGi, GHp, oDWihT, GHp, I, GHp, rows, false);
   gm.gemm(oH, 1, H, dGhOff, GHp, oDWhhT, GHp, H, GHp, rows, false);
   gm.gemm(oOnes, 0, 1, oDGi, GHp, oDB, GHp, 1, GHp, rows, false);
-  if (gru) gm.gemm(oOnes, 0, 1, oDGh, GHp, oDB + GHp, GHp, 1, GHp, rows, false);
+  if (untied) gm.gemm(oOnes, 0, 1, oDGh, GHp, oDB + GHp, GHp, 1, GHp, rows, false);
   const dWIh = new Float32Array(GH * I);
   for (let p = 0; p < I; p++) for (let j = 0; j < GH; j++) dWIh[j * I + p] = f[oDWihT + p * GHp + j];
   const dWHh = new Float32Array(GH * H);
   for (let p = 0; p < H; p++) for (let j = 0; j < GH; j++) dWHh[j * H + p] = f[oDWhhT + p * GHp + j];
   const dBIh = f.slice(oDB, oDB + GH);
-  const dBHh = gru ? f.slice(oDB + GHp, oDB + GHp + GH) : dBIh.slice();
+  const dBHh = untied ? f.slice(oDB + GHp, oDB + GHp + GH) : dBIh.slice();
 
   let dxs: Tensor[] | null = null;
   if (inputGrads) {

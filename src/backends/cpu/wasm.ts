@@ -24,10 +24,12 @@ const node = typeof process !== 'undefined' && typeof process.getBuiltinModule =
  *
  * Two builds of the same source: plain SIMD, and relaxed SIMD (f32x4.relaxed_madd in the GEMM,
  * ~1.4x faster here, bench/NOTES.md), picked at load time with WebAssembly.validate. When the
- * .wasm is missing (a build that did not run) or cannot load, `wasmGemm` is null and the CPU
- * backend keeps its JavaScript kernels; `wasmStatus` says why.
+ * .wasm is missing (a build that did not run) or cannot load, `loadWasmGemm()` gives null and a
+ * status saying why, and the default CPU backend is the JavaScript one (backends/cpu/index.ts).
  */
 export interface WasmGemm {
+  /** Which build this is: 'wasm simd' or 'wasm relaxed-simd' (what a manifest records). */
+  readonly build: string;
   /** float32 view of the whole memory; replaced by `reserve` when it grows. */
   readonly f32: Float32Array;
   /** Make sure `floats` float32 values from `BASE` on exist (grows the memory when needed). */
@@ -92,7 +94,7 @@ class Gemm implements WasmGemm {
   f32: Float32Array;
   private readonly kernel: Exports['gemm'];
 
-  constructor(private readonly exports: Exports) {
+  constructor(private readonly exports: Exports, readonly build: string) {
     this.kernel = exports.gemm;
     this.f32 = new Float32Array(exports.memory.buffer);
   }
@@ -151,7 +153,7 @@ class Gemm implements WasmGemm {
 export function instantiate(path: string): WasmGemm {
   if (!node) throw new Error('the wasm kernels load from files, in Node only');
   const instance = new WebAssembly.Instance(new WebAssembly.Module(node.fs.readFileSync(path)), {});
-  return new Gemm(instance.exports as unknown as Exports);
+  return new Gemm(instance.exports as unknown as Exports, path === WASM_RELAXED_PATH ? 'wasm relaxed-simd' : 'wasm simd');
 }
 
 /**
@@ -165,7 +167,15 @@ function relaxedSupported(bytes: Buffer<ArrayBuffer>): boolean {
   return WebAssembly.validate(bytes);
 }
 
-function load(): { gemm: WasmGemm | null; status: string } {
+/** The kernels `loadWasmGemm` found, or null and why not. */
+export interface WasmLoad {
+  /** The float32 SIMD kernels, or null when they are unavailable. */
+  readonly gemm: WasmGemm | null;
+  /** The build that loaded ('wasm relaxed-simd', 'wasm simd', its `build`), or why none did. */
+  readonly status: string;
+}
+
+function load(): WasmLoad {
   if (!node) return { gemm: null, status: 'not running in Node: JavaScript kernels' };
   const { existsSync, readFileSync } = node.fs;
   const want = process.env.GRADLAB_WASM ?? 'auto';
@@ -173,20 +183,29 @@ function load(): { gemm: WasmGemm | null; status: string } {
   if (!existsSync(WASM_PATH)) return { gemm: null, status: `${WASM_PATH} is missing: run npm run build` };
   try {
     if (want !== 'simd' && existsSync(WASM_RELAXED_PATH) && relaxedSupported(readFileSync(WASM_RELAXED_PATH))) {
-      return { gemm: instantiate(WASM_RELAXED_PATH), status: 'wasm relaxed-simd' };
+      const gemm = instantiate(WASM_RELAXED_PATH);
+      return { gemm, status: gemm.build };
     }
-    return { gemm: instantiate(WASM_PATH), status: 'wasm simd' };
+    const gemm = instantiate(WASM_PATH);
+    return { gemm, status: gemm.build };
   } catch (e) {
     return { gemm: null, status: `cannot load ${WASM_PATH}: ${(e as Error).message}` };
   }
 }
 
-const loaded = load();
-/** The float32 SIMD kernels, or null when they are unavailable (then `wasmStatus` says why).
- * GRADLAB_WASM=simd picks the plain-SIMD build, GRADLAB_WASM=off the JavaScript kernels. */
-export const wasmGemm: WasmGemm | null = loaded.gemm;
-/** 'wasm relaxed-simd', 'wasm simd', or why neither loaded. */
-export const wasmStatus: string = loaded.status;
+let loaded: WasmLoad | null = null;
+
+/**
+ * This thread's float32 SIMD kernels, loaded on the first call and the same instance (one memory)
+ * on every later one: the relaxed-SIMD build where the engine takes it, else the plain-SIMD one,
+ * else null with the reason. GRADLAB_WASM=simd picks the plain-SIMD build, GRADLAB_WASM=off none.
+ * Nothing chooses the kernels from this globally: a CPU backend is given them (or null) when it
+ * is made (backends/cpu/index.ts: cpuWasm, cpuJs, and cpu, the default).
+ */
+export function loadWasmGemm(): WasmLoad {
+  loaded ??= load();
+  return loaded;
+}
 
 /**
  * out [m, n] = op(A) op(B) in float32 on the SIMD kernel, for the backend's `matmul`: A is copied

@@ -1,106 +1,115 @@
+import { writesDirect } from '../../cells/generateJs.ts';
+import { wgslBackward, wgslForward } from '../../cells/generateWgsl.ts';
+import type { CellSpec } from '../../cells/spec.ts';
+import type { Tensor } from '../../tensor/tensor.ts';
+import type { CellStepGrads, CellStepKernels, CellStepOutput, CellWeights } from '../backend.ts';
+import type { WebGpuBackend } from './index.ts';
 import type { Kernel } from './runtime.ts';
 import { elementwise } from './wgsl.ts';
 
 /**
- * The pointwise halves of the fused cells (torch's equations, as src/backends/cpu/cells.ts);
- * the affine halves are GEMMs. One invocation per (batch row, unit): P: n = B*H, H.
+ * The WebGPU backend's fused recurrent steps, for every cell in the table: the affine halves are
+ * GEMMs (written once here), the pointwise halves are the shaders generated from each cell's
+ * spec (src/cells/generateWgsl.ts). Whole sequences run these steps in a loop on the device
+ * (src/backends/sequenceFromSteps.ts).
  */
 
 /** out[b, j] = v[j] for every row b: a bias broadcast over the batch. P: n, width. */
-export const rowBroadcast: Kernel = elementwise([['V', 'read'], ['out', 'read_write']], '  out[i] = V[i % P[1]];');
+const rowBroadcast: Kernel = elementwise([['V', 'read'], ['out', 'read_write']], '  out[i] = V[i % P[1]];');
 
-/** out[b, j] = u[j] + v[j]: b_ih + b_hh over the batch. P: n, width. */
-export const rowBroadcastSum: Kernel = elementwise(
-  [['U', 'read'], ['V', 'read'], ['out', 'read_write']],
-  '  let j = i % P[1];\n  out[i] = U[j] + V[j];',
-);
+const compiled = new Map<string, { forward: Kernel; backward: Kernel; forwardBindings: string[]; backwardBindings: string[] }>();
 
-/** Vanilla RNN: dPre from h' and dL/dh' (relu: h' > 0 exactly where the pre-activation is). */
-export const rnnGrad = (relu: boolean): Kernel =>
-  elementwise(
-    [['Y', 'read'], ['DY', 'read'], ['dPre', 'read_write']],
-    relu ? '  dPre[i] = select(0.0, DY[i], Y[i] > 0.0);' : '  let y = Y[i];\n  dPre[i] = DY[i] * (1.0 + y) * (1.0 - y);',
-  );
-export const RNN_GRAD = { tanh: rnnGrad(false), relu: rnnGrad(true) };
+function kernelsFor(spec: CellSpec) {
+  let k = compiled.get(spec.kind);
+  if (!k) {
+    const f = wgslForward(spec);
+    const b = wgslBackward(spec);
+    k = {
+      forward: elementwise(f.bindings.map(([n, a]) => [n, a]), f.body, f.extra),
+      backward: elementwise(b.bindings.map(([n, a]) => [n, a]), b.body, b.extra),
+      forwardBindings: f.bindings.map(([name]) => name),
+      backwardBindings: b.bindings.map(([name]) => name),
+    };
+    compiled.set(spec.kind, k);
+  }
+  return k;
+}
 
-/** LSTM step, gate order i, f, g, o: c' = f c + i g, h' = o tanh(c'). */
-export const lstmForward: Kernel = elementwise(
-  [['pre', 'read'], ['C', 'read'], ['gates', 'read_write'], ['cOut', 'read_write'], ['hOut', 'read_write']],
-  `  let H = P[1];
-  let b = i / H;
-  let j = i % H;
-  let g0 = b * 4u * H;
-  let ig = sigmoid_s(pre[g0 + j]);
-  let fg = sigmoid_s(pre[g0 + H + j]);
-  let gg = tanh_s(pre[g0 + 2u * H + j]);
-  let og = sigmoid_s(pre[g0 + 3u * H + j]);
-  gates[g0 + j] = ig;
-  gates[g0 + H + j] = fg;
-  gates[g0 + 2u * H + j] = gg;
-  gates[g0 + 3u * H + j] = og;
-  let cn = fg * C[i] + ig * gg;
-  cOut[i] = cn;
-  hOut[i] = og * tanh_s(cn);`,
-);
+/** The tensors for a kernel's bindings, by name. */
+function bind(names: readonly string[], byName: Readonly<Record<string, Tensor | null>>): Tensor[] {
+  return names.map((n) => {
+    const t = byName[n];
+    if (!t) throw new Error(`webgpu cell kernel: nothing to bind to ${n}`);
+    return t;
+  });
+}
 
-/** LSTM step backward: dL/dpre for all four gates and dL/dc. */
-export const lstmBackward: Kernel = elementwise(
-  [['gates', 'read'], ['C', 'read'], ['cNext', 'read'], ['DH', 'read'], ['DC', 'read'], ['dPre', 'read_write'], ['dcOut', 'read_write']],
-  `  let H = P[1];
-  let b = i / H;
-  let j = i % H;
-  let g0 = b * 4u * H;
-  let ig = gates[g0 + j];
-  let fg = gates[g0 + H + j];
-  let gg = gates[g0 + 2u * H + j];
-  let og = gates[g0 + 3u * H + j];
-  let tc = tanh_s(cNext[i]);
-  let dh = DH[i];
-  let dct = DC[i] + dh * og * (1.0 + tc) * (1.0 - tc);
-  dPre[g0 + j] = dct * gg * ig * (1.0 - ig);
-  dPre[g0 + H + j] = dct * C[i] * fg * (1.0 - fg);
-  dPre[g0 + 2u * H + j] = dct * ig * (1.0 + gg) * (1.0 - gg);
-  dPre[g0 + 3u * H + j] = dh * tc * og * (1.0 - og);
-  dcOut[i] = dct * fg;`,
-);
+export class WebGpuCellKernels implements CellStepKernels {
+  constructor(private readonly k: WebGpuBackend) {}
 
-/** GRU step, gate order r, z, n: n = tanh(gi_n + r * (W_hn h + b_hn)), h' = (1 - z) n + z h. */
-export const gruForward: Kernel = elementwise(
-  [['GI', 'read'], ['GH', 'read'], ['Hp', 'read'], ['gates', 'read_write'], ['hn', 'read_write'], ['hOut', 'read_write']],
-  `  let H = P[1];
-  let b = i / H;
-  let j = i % H;
-  let g0 = b * 3u * H;
-  let r = sigmoid_s(GI[g0 + j] + GH[g0 + j]);
-  let z = sigmoid_s(GI[g0 + H + j] + GH[g0 + H + j]);
-  let hnv = GH[g0 + 2u * H + j];
-  let n = tanh_s(GI[g0 + 2u * H + j] + r * hnv);
-  gates[g0 + j] = r;
-  gates[g0 + H + j] = z;
-  gates[g0 + 2u * H + j] = n;
-  hn[i] = hnv;
-  hOut[i] = (1.0 - z) * n + z * Hp[i];`,
-);
+  /** x Wᵀ + b over the batch, [B, G·H]. */
+  private affine(x: Tensor, wMat: Tensor, bias: Tensor): Tensor {
+    const gh = wMat.shape[0];
+    const out = this.k.empty([x.shape[0], gh]);
+    this.k.run(rowBroadcast, [out.size, gh], [bias, out], out.size);
+    this.k.gemmInto(x, wMat, out, false, true, true);
+    return out;
+  }
 
-/** GRU step backward: dL/d(input-side pre), dL/d(hidden-side pre) and the direct z h path. */
-export const gruBackward: Kernel = elementwise(
-  [['gates', 'read'], ['hn', 'read'], ['Hp', 'read'], ['DH', 'read'], ['dGi', 'read_write'], ['dGh', 'read_write'], ['direct', 'read_write']],
-  `  let H = P[1];
-  let b = i / H;
-  let j = i % H;
-  let g0 = b * 3u * H;
-  let r = gates[g0 + j];
-  let z = gates[g0 + H + j];
-  let n = gates[g0 + 2u * H + j];
-  let dh = DH[i];
-  let dPreN = dh * (1.0 - z) * (1.0 + n) * (1.0 - n);
-  let dPreZ = dh * (Hp[i] - n) * z * (1.0 - z);
-  let dPreR = dPreN * hn[i] * r * (1.0 - r);
-  dGi[g0 + j] = dPreR;
-  dGh[g0 + j] = dPreR;
-  dGi[g0 + H + j] = dPreZ;
-  dGh[g0 + H + j] = dPreZ;
-  dGi[g0 + 2u * H + j] = dPreN;
-  dGh[g0 + 2u * H + j] = dPreN * r;
-  direct[i] = dh * z;`,
-);
+  cellForward(spec: CellSpec, x: Tensor, h: Tensor, c: Tensor | null, w: CellWeights): CellStepOutput {
+    const [B, H] = h.shape;
+    if (spec.cellState && !c) throw new Error(`${spec.kind} needs a cell state c`);
+    const out = { h: this.k.empty(h.shape), c: spec.cellState ? this.k.empty(h.shape) : null, saved: this.k.empty([B, spec.saved.length * H]) };
+    const kernels = kernelsFor(spec);
+    const tensors = bind(kernels.forwardBindings, {
+      XI: this.affine(x, w.wIh, w.bIh),
+      HH: spec.recurrent === 'matrix' ? this.affine(h, w.wHh, w.bHh) : null,
+      U: w.wHh, HB: w.bHh, HP: h, CP: c, SV: out.saved, HO: out.h, CO: out.c,
+    });
+    this.k.run(kernels.forward, [B * H, H], tensors, B * H);
+    return out;
+  }
+
+  cellBackward(
+    spec: CellSpec, x: Tensor, h: Tensor, c: Tensor | null, out: CellStepOutput,
+    dh: Tensor | null, dc: Tensor | null, w: CellWeights,
+  ): CellStepGrads {
+    const k = this.k;
+    const [B, H] = h.shape;
+    const GH = spec.gates.length * H;
+    const diagonal = spec.recurrent === 'diagonal';
+    const zero = (): Tensor => k.full(h.shape, 'float32', 0);
+    const dGi = k.empty([B, GH]);
+    const dGh = spec.tied ? dGi : k.empty([B, GH]);
+    const dur = diagonal ? k.empty([B, GH]) : null;
+    const direct = writesDirect(spec) ? k.empty(h.shape) : null;
+    const dcOut = spec.cellState ? k.empty(h.shape) : null;
+    const kernels = kernelsFor(spec);
+    const tensors = bind(kernels.backwardBindings, {
+      SV: out.saved, HP: h, CP: c, HN: out.h, DH: dh ?? zero(), DC: spec.cellState ? (dc ?? zero()) : null, U: w.wHh,
+      DXI: dGi, DHH: dGh, DUR: dur, DHD: direct, DCO: dcOut,
+    });
+    k.run(kernels.backward, [B * H, H], tensors, B * H);
+    let dhPrev: Tensor;
+    let dWHh: Tensor;
+    if (diagonal) {
+      dhPrev = direct!;
+      dWHh = k.sum(dur!, 0, false);
+    } else {
+      dhPrev = k.matmul(dGh, w.wHh, false, false);
+      if (direct) k.addInto(dhPrev, direct);
+      dWHh = k.matmul(dGh, h, true, false);
+    }
+    return {
+      dx: k.matmul(dGi, w.wIh, false, false),
+      dh: dhPrev,
+      dc: dcOut,
+      dWIh: k.matmul(dGi, x, true, false),
+      dWHh,
+      // Two sums even when dGi is dGh: the two bias gradients become two parameters' .grad, which
+      // autograd adds into in place, so they must not share storage.
+      dBIh: k.sum(dGi, 0, false),
+      dBHh: k.sum(dGh, 0, false),
+    };
+  }
+}

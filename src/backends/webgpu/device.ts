@@ -32,18 +32,6 @@ export interface AcquiredDevice {
   readonly device: GPUDevice;
   /** The adapter's description, for results.json's env and error messages. */
   readonly description: string;
-  /** A full garbage collection, where the platform allows one (Node): device memory is invisible
-   * to the collector, so the runtime asks for one after a few hundred MB of new buffers. */
-  readonly collectGarbage: (() => void) | null;
-}
-
-/** Node's gc(), obtained at run time (the --expose-gc flag set programmatically); null in a
- * browser. Node's modules come from process.getBuiltinModule, as in the CPU backend's wasm
- * loader, so that browser bundles never see them. */
-function nodeGarbageCollector(): (() => void) | null {
-  if (typeof process === 'undefined' || typeof process.getBuiltinModule !== 'function') return null;
-  process.getBuiltinModule('node:v8').setFlagsFromString('--expose-gc');
-  return process.getBuiltinModule('node:vm').runInNewContext('gc') as () => void;
 }
 
 /** Request a high-performance adapter and a device with the adapter's storage-buffer limits. */
@@ -60,6 +48,5 @@ export async function acquireDevice(): Promise<AcquiredDevice> {
       maxBufferSize: adapter.limits.maxBufferSize,
     },
   });
-  const collectGarbage = nav?.gpu ? null : nodeGarbageCollector();
-  return { device, description, collectGarbage };
+  return { device, description };
 }

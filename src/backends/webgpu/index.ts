@@ -1,15 +1,15 @@
 import type { DType } from '../../tensor/dtype.ts';
 import { broadcastShapes, concatShape, formatShape, normalizeAxis, numel, sameShape, splitAtAxis, type Shape } from '../../tensor/shape.ts';
+import { track } from '../../tensor/scope.ts';
 import { Tensor } from '../../tensor/tensor.ts';
-import type { Backend, CellGrads, CellWeights, RnnActivation, SequenceCell, SequenceGrads, SequenceTape } from '../backend.ts';
+import type { Backend } from '../backend.ts';
 import type { AdamHyper, RmspropHyper, SgdHyper } from '../optimHyper.ts';
 import type { BinaryOp, UnaryOp } from '../pointwise.ts';
-import * as cellK from './cellKernels.ts';
+import { WebGpuCellKernels } from './cellKernels.ts';
 import { acquireDevice } from './device.ts';
 import { DIRECT_GEMM_MAX_WORK, GEMM, GEMM_DIRECT, TILE } from './gemm.ts';
 import * as K from './kernels.ts';
 import { GpuRuntime, GpuStorage } from './runtime.ts';
-import { sequenceBackward, sequenceForward } from './sequence.ts';
 
 export const FLOAT32_ONLY =
   'the webgpu backend computes in float32 only (gradient checks run in float64 on the cpu backend): use --dtype float32, or --backend cpu for float64';
@@ -29,15 +29,26 @@ function require2d(what: string, x: Tensor): void {
 const f32 = (v: number): { f32: number } => ({ f32: v });
 const flag = (b: boolean): number => (b ? 1 : 0);
 
+/** A tensor's standing with its backend (a WeakMap entry: nothing else is stored on the tensor). */
+const LIVE = 1;
+const DISPOSED = 2;
+
 /**
  * The WebGPU backend: every kernel of the Backend interface as a WGSL compute shader, float32.
  * Kernels are queued without waiting; values come back only through readAsync (one mapAsync).
  * The recurrent cells are GEMMs (bias broadcast, then x W_ihᵀ and h W_hhᵀ accumulated) plus one
  * fused pointwise kernel per step and direction; the whole-sequence kernels run those steps in a
- * loop on the device (sequence.ts).
+ * loop on the device (src/backends/sequenceFromSteps.ts).
+ *
+ * Memory is explicit (src/tensor/scope.ts): every tensor made here is reported to the open scope,
+ * if any, and counted on its storage; `dispose` returns the storage's buffer to the runtime's
+ * pool once no live tensor uses it. A tensor made elsewhere around a storage of this backend
+ * (`new Tensor(shape, dtype, storage, backend)`) is adopted the same way when a kernel first
+ * uses it.
  */
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu';
+  private readonly standing = new WeakMap<Tensor, typeof LIVE | typeof DISPOSED>();
 
   constructor(readonly runtime: GpuRuntime) {}
 
@@ -48,11 +59,49 @@ export class WebGpuBackend implements Backend {
 
   // ---- storage ----
 
-  /** The device storage of a tensor of this backend. */
+  /** The device storage of a tensor of this backend; throws for a disposed tensor. */
   storageOf(t: Tensor): GpuStorage {
     const s = t.storage;
     if (!(s instanceof GpuStorage)) throw new Error(`${t.toString()} is on the ${t.backend.name} backend, not webgpu`);
+    const standing = this.standing.get(t);
+    if (standing === LIVE) return s;
+    if (standing === DISPOSED) throw this.disposedError(t);
+    this.adopt(t, s);
     return s;
+  }
+
+  private disposedError(t: Tensor): Error {
+    return new Error(
+      `${t.toString()} was disposed (its webgpu memory went back to the pool) and cannot be used: ` +
+      'keep() it in the scope that made it, or return it from that scope',
+    );
+  }
+
+  /** Count a new tensor on its storage and report it to the open scope. */
+  private adopt(t: Tensor, s: GpuStorage): Tensor {
+    if (s.released) throw this.disposedError(t);
+    s.refs++;
+    this.standing.set(t, LIVE);
+    track(t);
+    return t;
+  }
+
+  /** Return x's memory now (when no reshape of it is still live); x cannot be used again. */
+  dispose(x: Tensor): void {
+    const s = x.storage;
+    if (!(s instanceof GpuStorage)) return;
+    const standing = this.standing.get(x);
+    if (standing === DISPOSED) return;
+    this.standing.set(x, DISPOSED);
+    if (standing === LIVE && --s.refs > 0) return;
+    // Never adopted (made elsewhere and never used): nothing counts on it but this tensor, unless
+    // a live reshape does.
+    if (s.refs <= 0) this.runtime.free(s);
+  }
+
+  /** Whether `x` was disposed (for tests and assertions). */
+  isDisposed(x: Tensor): boolean {
+    return this.standing.get(x) === DISPOSED;
   }
 
   private requireFloat32(dtype: DType): void {
@@ -61,10 +110,12 @@ export class WebGpuBackend implements Backend {
 
   /** A fresh tensor of `shape` with undefined contents. */
   empty(shape: Shape): Tensor {
-    return new Tensor([...shape], 'float32', this.runtime.allocate(numel(shape)), this);
+    const s = this.runtime.allocate(numel(shape));
+    return this.adopt(new Tensor([...shape], 'float32', s, this), s);
   }
 
-  private run(kernel: Parameters<GpuRuntime['dispatch']>[0], params: Parameters<GpuRuntime['dispatch']>[1], tensors: readonly Tensor[], threads: number): void {
+  /** Queue one kernel over `threads` invocations (also used by cellKernels.ts). */
+  run(kernel: Parameters<GpuRuntime['dispatch']>[0], params: Parameters<GpuRuntime['dispatch']>[1], tensors: readonly Tensor[], threads: number): void {
     this.runtime.dispatch(kernel, params, tensors.map((t) => this.storageOf(t)), threads);
   }
 
@@ -92,7 +143,8 @@ export class WebGpuBackend implements Backend {
 
   reshape(x: Tensor, shape: Shape): Tensor {
     if (numel(shape) !== x.size) throw new Error(`cannot reshape ${formatShape(x.shape)} to ${formatShape(shape)}`);
-    return new Tensor([...shape], 'float32', this.storageOf(x), this);
+    const s = this.storageOf(x);
+    return this.adopt(new Tensor([...shape], 'float32', s, this), s);
   }
 
   cast(x: Tensor, dtype: DType): Tensor {
@@ -151,6 +203,7 @@ export class WebGpuBackend implements Backend {
     // A buffer may not be bound writable and readable in one dispatch: add a copy to itself.
     const src = this.storageOf(acc) === this.storageOf(x) ? this.cast(x, 'float32') : x;
     this.run(K.addInto(), [acc.size], [acc, src], acc.size);
+    if (src !== x) this.dispose(src);
   }
 
   scaleInPlace(x: Tensor, factor: number): void {
@@ -160,7 +213,9 @@ export class WebGpuBackend implements Backend {
   clampInPlace(x: Tensor, limit: number): Tensor {
     const flags = this.empty(x.shape);
     this.run(K.clampInPlace(), [x.size, f32(limit)], [x, flags], x.size);
-    return this.sumAll(flags);
+    const count = this.sumAll(flags);
+    this.dispose(flags);
+    return count;
   }
 
   copyInto(x: Tensor, src: Tensor): void {
@@ -217,6 +272,7 @@ export class WebGpuBackend implements Backend {
       const partial = this.empty([chunks]);
       this.run(K.sumChunks(), [chunks, n, chunkLen], [x, partial], chunks);
       this.run(K.sumChunks(), [1, chunks, chunks], [partial, out], 1);
+      this.dispose(partial);
     });
   }
 
@@ -228,6 +284,8 @@ export class WebGpuBackend implements Backend {
       this.run(K.maxAbsChunks(), [1, chunks, chunks, f32(NaN)], [partial, m], 1);
       this.run(K.scaledSquareChunks(), [chunks, n, chunkLen], [x, m, partial], chunks);
       this.run(K.normFinish(), [1, chunks, 0, f32(NaN)], [partial, m, out], 1);
+      this.dispose(partial);
+      this.dispose(m);
     });
   }
 
@@ -242,7 +300,10 @@ export class WebGpuBackend implements Backend {
   sum(x: Tensor, axis: number | null, keepDim: boolean): Tensor {
     if (axis === null) {
       const total = this.sumAll(x);
-      return keepDim ? this.reshape(total, x.shape.map(() => 1)) : total;
+      if (!keepDim) return total;
+      const view = this.reshape(total, x.shape.map(() => 1));
+      this.dispose(total); // the view keeps the storage
+      return view;
     }
     return this.sumAlong(x, normalizeAxis(axis, x.rank), keepDim);
   }
@@ -251,9 +312,13 @@ export class WebGpuBackend implements Backend {
     if (sameShape(x.shape, shape)) return x;
     // Sum the extra leading axes away, then every axis that was broadcast from 1, one at a time.
     let t = x;
-    while (t.rank > shape.length) t = this.sumAlong(t, 0, false);
+    const step = (next: Tensor): void => {
+      if (t !== x) this.dispose(t);
+      t = next;
+    };
+    while (t.rank > shape.length) step(this.sumAlong(t, 0, false));
     for (let d = 0; d < shape.length; d++) {
-      if (shape[d] === 1 && t.shape[d] !== 1) t = this.sumAlong(t, d, true);
+      if (shape[d] === 1 && t.shape[d] !== 1) step(this.sumAlong(t, d, true));
     }
     if (!sameShape(t.shape, shape)) throw new Error(`cannot sum ${formatShape(x.shape)} down to ${formatShape(shape)}`);
     return t;
@@ -344,7 +409,11 @@ export class WebGpuBackend implements Backend {
     const probs = this.empty(logits.shape);
     const rowLoss = this.empty([batch]);
     this.run(K.softmaxRows(), [batch, classes, f32(NaN)], [logits, labels, probs, rowLoss], batch);
-    return { loss: this.scale(this.sumAll(rowLoss), 1 / batch), probs };
+    const total = this.sumAll(rowLoss);
+    const loss = this.scale(total, 1 / batch);
+    this.dispose(rowLoss);
+    this.dispose(total);
+    return { loss, probs };
   }
 
   softmaxCrossEntropyBackward(probs: Tensor, labels: Tensor, dy: Tensor): Tensor {
@@ -354,102 +423,9 @@ export class WebGpuBackend implements Backend {
     return out;
   }
 
-  // ---- fused cells ----
-
-  /** pre = x W_ihᵀ + b_ih + h W_hhᵀ + b_hh, [B, G*H]. */
-  private affine(x: Tensor, h: Tensor, w: CellWeights): Tensor {
-    const gh = w.wIh.shape[0];
-    const pre = this.empty([x.shape[0], gh]);
-    this.run(cellK.rowBroadcastSum, [pre.size, gh], [w.bIh, w.bHh, pre], pre.size);
-    this.gemmInto(x, w.wIh, pre, false, true, true);
-    this.gemmInto(h, w.wHh, pre, false, true, true);
-    return pre;
-  }
-
-  /** x W ᵀ + b over the batch, [B, G*H] (the GRU keeps its two sides apart). */
-  private affineOne(x: Tensor, wMat: Tensor, bias: Tensor): Tensor {
-    const gh = wMat.shape[0];
-    const out = this.empty([x.shape[0], gh]);
-    this.run(cellK.rowBroadcast, [out.size, gh], [bias, out], out.size);
-    this.gemmInto(x, wMat, out, false, true, true);
-    return out;
-  }
-
-  /** Input, state and weight gradients from dL/dpre of the input side (dGi) and hidden side (dGh). */
-  affineBackward(x: Tensor, h: Tensor, w: CellWeights, dGi: Tensor, dGh: Tensor): CellGrads {
-    return {
-      dx: this.matmul(dGi, w.wIh, false, false),
-      dh: this.matmul(dGh, w.wHh, false, false),
-      dWIh: this.matmul(dGi, x, true, false),
-      dWHh: this.matmul(dGh, h, true, false),
-      // Two sums even when dGi is dGh: the two bias gradients become two parameters' .grad, which
-      // autograd adds into in place, so they must not share storage.
-      dBIh: this.sumAlong(dGi, 0, false),
-      dBHh: this.sumAlong(dGh, 0, false),
-    };
-  }
-
-  rnnCellForward(act: RnnActivation, x: Tensor, h: Tensor, w: CellWeights): Tensor {
-    return this.unary(act, this.affine(x, h, w));
-  }
-
-  rnnCellBackward(act: RnnActivation, x: Tensor, h: Tensor, hNext: Tensor, dhNext: Tensor, w: CellWeights): CellGrads {
-    const dPre = this.empty(hNext.shape);
-    this.run(cellK.RNN_GRAD[act], [hNext.size], [hNext, dhNext, dPre], hNext.size);
-    return this.affineBackward(x, h, w, dPre, dPre);
-  }
-
-  lstmCellForward(x: Tensor, h: Tensor, c: Tensor, w: CellWeights): { h: Tensor; c: Tensor; gates: Tensor } {
-    const H = h.shape[1];
-    const pre = this.affine(x, h, w);
-    const out = { h: this.empty(h.shape), c: this.empty(h.shape), gates: this.empty(pre.shape) };
-    this.run(cellK.lstmForward, [h.size, H], [pre, c, out.gates, out.c, out.h], h.size);
-    return out;
-  }
-
-  lstmCellBackward(
-    x: Tensor, h: Tensor, c: Tensor, cNext: Tensor, gates: Tensor,
-    dhNext: Tensor | null, dcNext: Tensor | null, w: CellWeights,
-  ): CellGrads & { dc: Tensor } {
-    const H = h.shape[1];
-    const zero = (): Tensor => this.full(h.shape, 'float32', 0);
-    const dPre = this.empty(gates.shape);
-    const dc = this.empty(h.shape);
-    this.run(cellK.lstmBackward, [h.size, H], [gates, c, cNext, dhNext ?? zero(), dcNext ?? zero(), dPre, dc], h.size);
-    return { ...this.affineBackward(x, h, w, dPre, dPre), dc };
-  }
-
-  gruCellForward(x: Tensor, h: Tensor, w: CellWeights): { h: Tensor; gates: Tensor; hn: Tensor } {
-    const H = h.shape[1];
-    const gi = this.affineOne(x, w.wIh, w.bIh);
-    const gh = this.affineOne(h, w.wHh, w.bHh);
-    const out = { h: this.empty(h.shape), gates: this.empty(gi.shape), hn: this.empty(h.shape) };
-    this.run(cellK.gruForward, [h.size, H], [gi, gh, h, out.gates, out.hn, out.h], h.size);
-    return out;
-  }
-
-  gruCellBackward(x: Tensor, h: Tensor, gates: Tensor, hn: Tensor, dhNext: Tensor, w: CellWeights): CellGrads {
-    const H = h.shape[1];
-    const dGi = this.empty(gates.shape);
-    const dGh = this.empty(gates.shape);
-    const direct = this.empty(h.shape);
-    this.run(cellK.gruBackward, [h.size, H], [gates, hn, h, dhNext, dGi, dGh, direct], h.size);
-    const grads = this.affineBackward(x, h, w, dGi, dGh);
-    this.addInto(grads.dh, direct);
-    return grads;
-  }
-
-  // ---- whole sequences ----
-
-  sequenceForward(
-    cell: SequenceCell, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights,
-  ): { hs: Tensor[]; tape: SequenceTape } {
-    return sequenceForward(this, cell, xs, h0, c0, w);
-  }
-
-  sequenceBackward(tape: SequenceTape, dhs: readonly (Tensor | null)[], inputGrads: boolean): SequenceGrads {
-    return sequenceBackward(this, tape, dhs, inputGrads);
-  }
+  /** The fused recurrent steps, generated from each cell's spec (cellKernels.ts). Whole
+   * sequences are built from them (no `sequences` here: src/backends/sequenceFromSteps.ts). */
+  readonly cellSteps: WebGpuCellKernels = new WebGpuCellKernels(this);
 }
 
 let shared: Promise<WebGpuBackend> | null = null;
@@ -457,7 +433,7 @@ let shared: Promise<WebGpuBackend> | null = null;
 /** The process's WebGPU backend (one device, made on first use). Rejects with a
  * WebGpuUnavailableError, whose message says how to get an adapter, where there is none. */
 export function webgpuBackend(): Promise<WebGpuBackend> {
-  shared ??= acquireDevice().then(({ device, description, collectGarbage }) => new WebGpuBackend(new GpuRuntime(device, description, collectGarbage)));
+  shared ??= acquireDevice().then(({ device, description }) => new WebGpuBackend(new GpuRuntime(device, description)));
   shared.catch(() => (shared = null));
   return shared;
 }

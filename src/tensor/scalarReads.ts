@@ -1,4 +1,4 @@
-import type { Tensor } from '../tensor/tensor.ts';
+import type { Tensor } from './tensor.ts';
 
 /**
  * Collects one-element tensors (losses, squared norms, sigma_max) and reads them all back at

@@ -1,28 +1,41 @@
 import { record } from '../autograd/graph.ts';
-import type { CellWeights } from '../backends/backend.ts';
+import type { CellWeights, SequenceKernels } from '../backends/backend.ts';
+import { sequenceKernelsFromSteps } from '../backends/sequenceFromSteps.ts';
+import type { CellSpec } from '../cells/spec.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import type { CellKind } from './cellKinds.ts';
+import { cellStep } from './cellStep.ts';
 
 /**
  * The whole-sequence fast path: one layer over all T steps as ONE graph node, whose backward
- * runs BPTT inside one backend kernel (src/backends/cpu/sequence.ts). Same numbers as the
- * reference path (test/nn/sequencePath.test.ts proves it), without a tape node, a per-step
- * gradient tensor or a per-step weight-gradient accumulation inside the sequence.
+ * runs BPTT inside the backend's sequence kernel (on the CPU: src/backends/cpu/sequence.ts).
+ * Same numbers as the reference path (test/nn/sequencePath.test.ts proves it), without a tape
+ * node, a per-step gradient tensor or a per-step weight-gradient accumulation inside the sequence.
+ * A backend with step kernels but no sequence kernels gets them built from its steps; one with
+ * neither runs the steps on the reference path.
  *
- * Graph node: inputs [x_1..x_T, h0, (c0 for lstm), W_ih, W_hh, b_ih, b_hh], outputs h_1..h_T.
+ * Graph node: inputs [x_1..x_T, h0, (c0), W_ih, W_hh, b_ih, b_hh], outputs h_1..h_T.
  */
-export function sequenceLayer(cell: CellKind, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights): Tensor[] {
+export function sequenceLayer(spec: CellSpec, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights): Tensor[] {
   const k = h0.backend;
   const T = xs.length;
   if (T === 0) return [];
-  const lstm = cell === 'lstm';
-  if (lstm && !c0) throw new Error('sequenceLayer: lstm needs c0');
-  const c = lstm ? c0 : null;
-  const { hs, tape } = k.sequenceForward(cell, xs, h0, c, w);
+  if (spec.cellState && !c0) throw new Error(`sequenceLayer: ${spec.kind} needs c0`);
+  const c = spec.cellState ? c0 : null;
+  const kernels: SequenceKernels | null = k.sequences ?? (k.cellSteps ? sequenceKernelsFromSteps(k, k.cellSteps) : null);
+  if (!kernels) {
+    const hs: Tensor[] = [];
+    let state = { h: h0, c };
+    for (const x of xs) {
+      state = cellStep(spec, x, state, w);
+      hs.push(state.h);
+    }
+    return hs;
+  }
+  const { hs, tape } = kernels.sequenceForward(spec, xs, h0, c, w);
   const inputs = [...xs, h0, ...(c ? [c] : []), w.wIh, w.wHh, w.bIh, w.bHh];
   const weightAt = T + (c ? 2 : 1);
-  return record(`${cell}_sequence`, inputs, hs, (gradOutputs, needs) => {
-    const g = k.sequenceBackward(tape, gradOutputs, needs.slice(0, T).some(Boolean));
+  return record(`${spec.kind}_sequence`, inputs, hs, (gradOutputs, needs) => {
+    const g = kernels.sequenceBackward(tape, gradOutputs, needs.slice(0, T).some(Boolean));
     // The diagnostics contract (ForwardResult.hidden, hiddenGradNorms): after backward() each
     // h_t's `.grad` is the TOTAL derivative dL/dh_t, external plus through every later step,
     // as the reference path's retained grads are. Autograd handed us only the external part

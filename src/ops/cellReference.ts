@@ -1,0 +1,74 @@
+import type { CellWeights } from '../backends/backend.ts';
+import { evaluate, type Algebra } from '../cells/expression.ts';
+import type { CellSpec } from '../cells/spec.ts';
+import { tensor } from '../tensor/create.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import { linear } from './matmul.ts';
+import { add, div, mul, neg, relu, sigmoid, sub, tanh } from './pointwise.ts';
+import { chunk } from './shape.ts';
+
+/**
+ * A cell's spec read as differentiable ops: the forward statements evaluated on [B, H] tensors,
+ * with autograd — not the spec's hand-written backward — giving the gradients. This is the path
+ * for a backend without fused kernels, and for a cell without a hand-written reference
+ * (src/nn/referenceCells.ts); the tests hold the generated kernels' backward against it.
+ */
+
+export interface CellState {
+  readonly h: Tensor;
+  /** c for cells with a cell state, else null. */
+  readonly c: Tensor | null;
+}
+
+const OPS: Algebra<Tensor> = {
+  constant: (v, like) => tensor([v], [], { dtype: like.dtype, backend: like.backend }),
+  add,
+  sub,
+  mul,
+  div,
+  negate: neg,
+  call(fn, args) {
+    switch (fn) {
+      case 'sigmoid':
+        return sigmoid(args[0]);
+      case 'tanh':
+        return tanh(args[0]);
+      case 'relu':
+        return relu(args[0]);
+      case 'ifpos':
+        // defineCell keeps `ifpos` out of forward statements: it is a derivative's helper.
+        throw new Error('cell reference: ifpos has no derivative here; it belongs in backward statements');
+    }
+  },
+};
+
+/** The affine inputs xi_g, hh_g of every gate, as ops. */
+function affineInputs(spec: CellSpec, x: Tensor, h: Tensor, w: CellWeights): Map<string, Tensor> {
+  const G = spec.gates.length;
+  const xi = G === 1 ? [linear(x, w.wIh, w.bIh)] : chunk(linear(x, w.wIh, w.bIh), G, 1);
+  let hh: Tensor[];
+  if (spec.recurrent === 'matrix') {
+    hh = G === 1 ? [linear(h, w.wHh, w.bHh)] : chunk(linear(h, w.wHh, w.bHh), G, 1);
+  } else {
+    const u = G === 1 ? [w.wHh] : chunk(w.wHh, G, 0);
+    const b = G === 1 ? [w.bHh] : chunk(w.bHh, G, 0);
+    hh = u.map((ug, g) => add(mul(h, ug), b[g]));
+  }
+  const env = new Map<string, Tensor>();
+  spec.gates.forEach((g, k) => {
+    env.set(`xi_${g}`, xi[k]);
+    env.set(`hh_${g}`, hh[k]);
+  });
+  return env;
+}
+
+export function cellReferenceStep(spec: CellSpec, x: Tensor, state: CellState, w: CellWeights): CellState {
+  const env = affineInputs(spec, x, state.h, w);
+  env.set('h', state.h);
+  if (spec.cellState) {
+    if (!state.c) throw new Error(`${spec.kind} needs a cell state c`);
+    env.set('c', state.c);
+  }
+  for (const s of spec.forwardStatements) env.set(s.name, evaluate(s.expr, env, OPS, state.h));
+  return { h: env.get('h_next')!, c: spec.cellState ? env.get('c_next')! : null };
+}
