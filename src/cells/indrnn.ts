@@ -1,3 +1,4 @@
+import { RNN_RELU } from './rnn.ts';
 import { defineCell } from './spec.ts';
 
 /**
@@ -5,17 +6,11 @@ import { defineCell } from './spec.ts';
  * h_t = relu(W x_t + b_ih + u ⊙ h_{t-1} + b_hh), each unit with its own recurrent weight u_j
  * (`weight_hh_l{k}` is the vector u, [H]). Not in torch; the names follow torch's nn.RNN. A unit's
  * gradient through time is a product of u_j times the ReLU's 0/1 derivatives, so |u_j| ≤ 1 keeps
- * it from exploding and |u_j| near 1 keeps it from vanishing — the paper's point.
+ * it from exploding and |u_j| near 1 keeps it from vanishing — the paper's point. Pointwise it is
+ * the ReLU RNN; only the recurrence differs (diagonal instead of a matrix).
  */
 export const INDRNN = defineCell('indrnn', {
+  ...RNN_RELU,
   title: 'IndRNN (Li et al. 2018), relu',
-  gates: ['h'],
   recurrent: 'diagonal',
-  cellState: false,
-  saved: [],
-  forward: [['h_next', 'relu(xi_h + hh_h)']],
-  backward: [
-    ['dxi_h', 'ifpos(h_next, dh)'],
-    ['dhh_h', 'dxi_h'],
-  ],
 });
