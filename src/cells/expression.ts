@@ -42,22 +42,17 @@ export function parseExpression(source: string): Expr {
     return t!;
   };
 
-  function sum(): Expr {
-    let left = product();
-    while (peek() === '+' || peek() === '-') {
-      const op = take() as '+' | '-';
-      left = { kind: 'binary', op, left, right: product() };
+  /** A left-associative chain of `operand`s joined by one precedence level's operators. */
+  function chain(ops: readonly ('+' | '-' | '*' | '/')[], operand: () => Expr): Expr {
+    let left = operand();
+    for (let t = peek(); t !== undefined && (ops as readonly string[]).includes(t); t = peek()) {
+      take();
+      left = { kind: 'binary', op: t as '+' | '-' | '*' | '/', left, right: operand() };
     }
     return left;
   }
-  function product(): Expr {
-    let left = unary();
-    while (peek() === '*' || peek() === '/') {
-      const op = take() as '*' | '/';
-      left = { kind: 'binary', op, left, right: unary() };
-    }
-    return left;
-  }
+  const product = (): Expr => chain(['*', '/'], unary);
+  const sum = (): Expr => chain(['+', '-'], product);
   function unary(): Expr {
     if (peek() === '-') {
       take();
@@ -106,6 +101,24 @@ export function namesIn(e: Expr, into = new Set<string>()): Set<string> {
       return namesIn(e.right, into);
     case 'call':
       for (const a of e.args) namesIn(a, into);
+      return into;
+  }
+}
+
+/** Every function an expression calls. */
+export function functionsIn(e: Expr, into = new Set<FunctionName>()): Set<FunctionName> {
+  switch (e.kind) {
+    case 'number':
+    case 'name':
+      return into;
+    case 'negate':
+      return functionsIn(e.operand, into);
+    case 'binary':
+      functionsIn(e.left, into);
+      return functionsIn(e.right, into);
+    case 'call':
+      into.add(e.fn);
+      for (const a of e.args) functionsIn(a, into);
       return into;
   }
 }

@@ -146,7 +146,17 @@ ${lines.join('\n')}
   }`;
 }
 
-const cache = new Map<string, CellForwardKernel | CellBackwardKernel>();
+const cache = new Map<string, unknown>();
+
+/** Compile `source` as a kernel of one argument `a`, once per key. */
+function compiled<K>(key: string, source: () => string): K {
+  let k = cache.get(key) as K | undefined;
+  if (!k) {
+    k = new Function('a', source()) as K;
+    cache.set(key, k);
+  }
+  return k;
+}
 
 /**
  * The compiled kernels, one per spec × variant × array type (keeping each copy monomorphic for
@@ -155,21 +165,9 @@ const cache = new Map<string, CellForwardKernel | CellBackwardKernel>();
  * WebAssembly path: see sequenceWasm.ts).
  */
 export function forwardKernel(spec: CellSpec, roundH: boolean, arrays: 'f32' | 'f64'): CellForwardKernel {
-  const key = `${spec.kind}/fwd/${roundH}/${arrays}`;
-  let k = cache.get(key) as CellForwardKernel | undefined;
-  if (!k) {
-    k = new Function('a', forwardSource(spec, roundH)) as CellForwardKernel;
-    cache.set(key, k);
-  }
-  return k;
+  return compiled(`${spec.kind}/fwd/${roundH}/${arrays}`, () => forwardSource(spec, roundH));
 }
 
 export function backwardKernel(spec: CellSpec, ftz: boolean, arrays: 'f32' | 'f64'): CellBackwardKernel {
-  const key = `${spec.kind}/bwd/${ftz}/${arrays}`;
-  let k = cache.get(key) as CellBackwardKernel | undefined;
-  if (!k) {
-    k = new Function('a', backwardSource(spec, ftz)) as CellBackwardKernel;
-    cache.set(key, k);
-  }
-  return k;
+  return compiled(`${spec.kind}/bwd/${ftz}/${arrays}`, () => backwardSource(spec, ftz));
 }

@@ -1,4 +1,4 @@
-import { namesIn, parseExpression, type Expr } from './expression.ts';
+import { functionsIn, namesIn, parseExpression, type Expr } from './expression.ts';
 
 /**
  * One recurrent cell, declared once. Every kernel that runs it — the CPU's per-step and
@@ -91,7 +91,7 @@ export function defineCell(kind: string, src: CellSpecSource): CellSpec {
     [...src.gates.flatMap((g) => [`xi_${g}`, `hh_${g}`]), 'h', ...state],
     ['h_next', ...(src.cellState ? ['c_next'] : []), ...src.saved],
   );
-  if (src.forward.some(([, e]) => /\bifpos\s*\(/.test(e))) {
+  if (forwardStatements.some((s) => functionsIn(s.expr).has('ifpos'))) {
     throw new Error(`cell ${kind}: ifpos is a derivative's helper, for backward statements only (the reference path differentiates the forward)`);
   }
   const backwardStatements = check(

@@ -1,5 +1,6 @@
 import { totalmem } from 'node:os';
 import { cellSpec } from '../cells/table.ts';
+import { initProblem } from '../nn/init.ts';
 import type { ResolvedExperiment, TaskSpec } from './config.ts';
 import { checkLimits, estimateExperiment, type ExperimentEstimate } from './limits.ts';
 import { ExperimentError, resolveExperiment, type RunOverrides } from './resolve.ts';
@@ -45,19 +46,12 @@ function checkEarlyStop(exp: ResolvedExperiment, getTask: (spec: TaskSpec) => Ta
   });
 }
 
-/** Settings that only some cells have: a forget-gate bias needs a gate named f; a vector
- * recurrent weight (IndRNN) has no xavier/orthogonal/scaled-normal init. */
+/** Settings that only some cells have (a forget-gate bias, a matrix init): checked here, before
+ * the first step, with the same rule RecurrentNet.create applies. */
 function checkCellSettings(exp: ResolvedExperiment): void {
   exp.variants.forEach((v) => {
-    const spec = cellSpec(v.cell);
-    const where = `variant "${v.name}"`;
-    if (v.init.forgetBias !== undefined && !spec.gates.includes('f')) {
-      throw new ExperimentError(`${where}: init.forgetBias needs a forget gate, which ${v.cell} does not have (lstm has); remove it`);
-    }
-    const scheme = v.init.recurrentWeights ?? 'pytorch';
-    if (spec.recurrent === 'diagonal' && scheme !== 'pytorch' && scheme !== 'identity') {
-      throw new ExperimentError(`${where}: init.recurrentWeights ${scheme} needs a matrix, but ${v.cell}'s weight_hh is a vector; use pytorch or identity`);
-    }
+    const problem = initProblem(cellSpec(v.cell), v.init);
+    if (problem) throw new ExperimentError(`variant "${v.name}": ${problem}`);
   });
 }
 

@@ -1,3 +1,4 @@
+import type { CellSpec } from '../cells/spec.ts';
 import type { Rng } from '../tensor/rng.ts';
 
 /**
@@ -129,4 +130,20 @@ export function initRecurrentVector(scheme: InitScheme, count: number, hidden: n
     case 'scaled_normal':
       throw new Error(`init.recurrentWeights: ${scheme} needs a matrix, but this cell's weight_hh is a vector; use pytorch or identity`);
   }
+}
+
+/**
+ * What is wrong with an init for a cell, or null: the one check behind RecurrentNet.create's
+ * error and the experiment validation (which reports it before the first step). A forget-gate
+ * bias needs a gate named f; a vector W_hh (a diagonal recurrence) has no matrix scheme.
+ */
+export function initProblem(spec: CellSpec, init: RecurrentInit): string | null {
+  if (init.forgetBias !== undefined && !spec.gates.includes('f')) {
+    return `init.forgetBias: ${spec.kind} has no forget gate (only lstm has); remove it`;
+  }
+  const scheme = init.recurrentWeights ?? 'pytorch';
+  if (spec.recurrent === 'diagonal' && scheme !== 'pytorch' && scheme !== 'identity') {
+    return `init.recurrentWeights: ${scheme} needs a matrix, but ${spec.kind}'s weight_hh is a vector; use pytorch or identity`;
+  }
+  return null;
 }

@@ -10,7 +10,7 @@ import type { DType } from '../tensor/dtype.ts';
 import type { Rng } from '../tensor/rng.ts';
 import { formatShape, sameShape, type Shape } from '../tensor/shape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { initRecurrentVector, initWeight, uniformInit, type RecurrentInit } from './init.ts';
+import { initProblem, initRecurrentVector, initWeight, uniformInit, type RecurrentInit } from './init.ts';
 import { REFERENCE_CELLS } from './referenceCells.ts';
 
 export interface RecurrentNetConfig {
@@ -101,6 +101,8 @@ export class RecurrentNet {
   static create(config: RecurrentNetConfig, rng: Rng, opts: CreateNetOptions = {}): RecurrentNet {
     const init = opts.init ?? {};
     const spec = cellSpec(config.cell);
+    const problem = initProblem(spec, init);
+    if (problem) throw new Error(problem);
     const G = spec.gates.length;
     const H = config.hiddenSize;
     const gain = init.gain ?? 1;
@@ -118,7 +120,6 @@ export class RecurrentNet {
     }
     const forget = spec.gates.indexOf('f');
     if (init.forgetBias !== undefined) {
-      if (forget < 0) throw new Error(`init.forgetBias: ${config.cell} has no forget gate (only lstm has)`);
       for (let l = 0; l < config.numLayers; l++) {
         values.get(`rnn.bias_ih_l${l}`)!.fill(init.forgetBias, forget * H, (forget + 1) * H);
         values.get(`rnn.bias_hh_l${l}`)!.fill(0, forget * H, (forget + 1) * H);
@@ -211,8 +212,10 @@ export class RecurrentNet {
       if (!skipDelay) return sequenceLayer(spec, inputs, h0, c0, w);
       path = 'fused';
     }
-    const reference = REFERENCE_CELLS[this.config.cell] ?? ((x: Tensor, s: CellState, wt: CellWeights) => cellReferenceStep(spec, x, s, wt));
-    const step = path === 'fused' ? (x: Tensor, s: CellState) => cellStep(spec, x, s, w) : (x: Tensor, s: CellState) => reference(x, s, w);
+    // 'reference': torch's cells written from ops where there is one, else the spec read as ops.
+    const reference = REFERENCE_CELLS[this.config.cell];
+    const step = (x: Tensor, s: CellState): CellState =>
+      path === 'fused' ? cellStep(spec, x, s, w) : reference ? reference(x, s, w) : cellReferenceStep(spec, x, s, w);
     const skipW = skipDelay ? this.param(`rnn.weight_skip_l${l}`) : null;
     let state: CellState = { h: h0, c: c0 };
     const hs: Tensor[] = [];

@@ -45,14 +45,15 @@ const OPS: Algebra<Tensor> = {
 /** The affine inputs xi_g, hh_g of every gate, as ops. */
 function affineInputs(spec: CellSpec, x: Tensor, h: Tensor, w: CellWeights): Map<string, Tensor> {
   const G = spec.gates.length;
-  const xi = G === 1 ? [linear(x, w.wIh, w.bIh)] : chunk(linear(x, w.wIh, w.bIh), G, 1);
+  /** The G gate blocks of a tensor along `axis` (one block needs no split). */
+  const blocks = (t: Tensor, axis: number): Tensor[] => (G === 1 ? [t] : chunk(t, G, axis));
+  const xi = blocks(linear(x, w.wIh, w.bIh), 1);
   let hh: Tensor[];
   if (spec.recurrent === 'matrix') {
-    hh = G === 1 ? [linear(h, w.wHh, w.bHh)] : chunk(linear(h, w.wHh, w.bHh), G, 1);
+    hh = blocks(linear(h, w.wHh, w.bHh), 1);
   } else {
-    const u = G === 1 ? [w.wHh] : chunk(w.wHh, G, 0);
-    const b = G === 1 ? [w.bHh] : chunk(w.bHh, G, 0);
-    hh = u.map((ug, g) => add(mul(h, ug), b[g]));
+    const b = blocks(w.bHh, 0);
+    hh = blocks(w.wHh, 0).map((ug, g) => add(mul(h, ug), b[g]));
   }
   const env = new Map<string, Tensor>();
   spec.gates.forEach((g, k) => {

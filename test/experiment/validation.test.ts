@@ -18,6 +18,8 @@ const cases: [string, Mutation, RegExp][] = [
   ['unknown task', (e) => (e.task = { name: 'sorting', T: 5 }), /experiment\.task\.name/],
   ['accumulation not dividing the batch', (e) => (e.variants[0].accumulation = 3), /accumulation: must divide batchSize 4/],
   ['duplicate variant names', (e) => e.variants.push({ name: 'a' }), /"a" is used twice/],
+  ['forgetBias on a cell without a forget gate', (e) => (e.variants[0] = { ...e.variants[0], cell: 'gru', init: { forgetBias: 1 } }), /variant "[^"]+": init\.forgetBias: gru has no forget gate/],
+  ['a matrix init for a vector W_hh', (e) => (e.variants[0] = { ...e.variants[0], cell: 'indrnn', init: { recurrentWeights: 'orthogonal' } }), /init\.recurrentWeights: orthogonal needs a matrix, but indrnn's weight_hh is a vector; use pytorch or identity/],
   ['adding T too short for its variant', (e) => (e.task = { name: 'adding', T: 3, variant: 'hochreiter' }), /task\.T must be an integer/],
 ];
 

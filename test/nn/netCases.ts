@@ -8,6 +8,7 @@
  */
 import fc from 'fast-check';
 import { gradcheck, GradcheckError, noGrad } from '../../src/autograd/index.ts';
+import { functionsIn } from '../../src/cells/expression.ts';
 import { cellSpec, type CellKind } from '../../src/cells/table.ts';
 import { parameterShapes, RecurrentNet, type CellPath, type RecurrentNetConfig } from '../../src/nn/recurrentNet.ts';
 import { crossEntropyLoss, mseLoss } from '../../src/ops/index.ts';
@@ -59,7 +60,7 @@ export const FULL_RANGE: ShapeBounds = { batch: 4, steps: 12, input: 5, hidden: 
 /** Cells whose forward has a ReLU: a kink, where a finite difference (or float32 rounding) can
  * cross to the other side and disagree with the derivative. */
 export function hasKink(cell: CellKind): boolean {
-  return cellSpec(cell).forward.some(([, e]) => e.includes('relu('));
+  return cellSpec(cell).forwardStatements.some((s) => functionsIn(s.expr).has('relu'));
 }
 
 export function scalesFor(cell: CellKind): number[] {

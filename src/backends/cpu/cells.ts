@@ -72,14 +72,15 @@ export function stepBackward(
   const dGh = spec.tied ? dGi : new Float64Array(B * GH);
   const dur = diagonal ? new Float64Array(B * GH) : dGi;
   const direct = writesDirect(spec) ? new Float64Array(B * H) : null;
-  const dcOut = spec.cellState ? new Float64Array(B * H) : null;
+  // dL/dc_{t-1} is stored straight in the dtype (rounded once, as every output here).
+  const dc = spec.cellState ? allocate(dtype, B * H) : null;
   const zeros = new Float64Array(B * H);
   const hp = f64(h);
   backward64(spec)({
     B, H, sv: f64(saved), svO: 0, hp, hpO: 0, cp: c ? f64(c) : zeros, cpO: 0, hn: f64(hNext), hnO: 0,
     dh: dhIn ? f64(dhIn) : zeros, dhO: 0, dc: dcIn ? f64(dcIn) : zeros, dcO: 0, u: w.wHh,
     dxi: dGi, dxiO: 0, dxiLd: GH, dhh: dGh, dhhO: 0, dhhLd: GH, dur, durO: 0, durLd: GH,
-    dhd: direct ?? zeros, dhdO: 0, dco: dcOut ?? zeros, dcoO: 0,
+    dhd: direct ?? zeros, dhdO: 0, dco: (dc ?? zeros) as Float32Array | Float64Array, dcoO: 0,
   });
   const dx = allocate(dtype, B * I);
   const dWIh = allocate(dtype, GH * I);
@@ -96,8 +97,6 @@ export function stepBackward(
     gemm(dGh, h, dWHh, GH, H, B, true, false, false);
     if (direct) for (let k = 0; k < dh.length; k++) dh[k] += direct[k];
   }
-  const dc = dcOut ? allocate(dtype, B * H) : null;
-  if (dc && dcOut) dc.set(dcOut);
   return { dx, dh, dc, dWIh, dWHh, dBIh: columnSums(dGi, B, GH, dtype), dBHh: columnSums(dGh, B, GH, dtype) };
 }
 

@@ -30,6 +30,16 @@ function decadeTicks(zmin: number, zmax: number): Layout {
   return { tickvals: vals, ticktext: text, tickmode: 'array' };
 }
 
+/** The charts over training steps (loss, gradient norm, σ_max): step on x, a legend below. */
+function overTraining(yaxis: Layout): Layout {
+  return layout({
+    showlegend: true, legend: LEGEND,
+    margin: { l: 62, r: 14, t: 10, b: 40 },
+    xaxis: axis('training step'),
+    yaxis,
+  });
+}
+
 function yRange(steps: readonly number[]): [number, number] {
   if (steps.length < 2) return [steps[0] - 0.5, steps[0] + 0.5];
   const n = steps.length;
@@ -148,12 +158,7 @@ export function charts(view: ReportView, plotly: PlotlyLike, state: ChartState) 
       traces.push(hline(b.value, ext[0], ext[1], 'baseline ' + fmt(b.value), '#1f2328', i === 0 ? 'dot' : 'dashdot', 'baseline ' + fmt(b.value) + ': ' + escTemplate(b.note)));
     });
     if (traces.length === 0) { noData(el, 'No loss was logged.'); return; }
-    plot(el, traces, layout({
-      showlegend: true, legend: LEGEND,
-      margin: { l: 62, r: 14, t: 10, b: 40 },
-      xaxis: axis('training step'),
-      yaxis: axis('loss (log scale)', { type: 'log', exponentformat: 'power' }),
-    }));
+    plot(el, traces, overTraining(axis('loss (log scale)', { type: 'log', exponentformat: 'power' })));
   }
 
   function drawGradNorm(): void {
@@ -191,12 +196,7 @@ export function charts(view: ReportView, plotly: PlotlyLike, state: ChartState) 
       });
     }
     if (traces.length === 0) { noData(el, 'No gradient norm was logged.'); return; }
-    plot(el, traces, layout({
-      showlegend: true, legend: LEGEND,
-      margin: { l: 62, r: 14, t: 10, b: 40 },
-      xaxis: axis('training step'),
-      yaxis: axis('‖g‖₂ before clipping (log scale)', { type: 'log', exponentformat: 'power' }),
-    }));
+    plot(el, traces, overTraining(axis('‖g‖₂ before clipping (log scale)', { type: 'log', exponentformat: 'power' })));
   }
 
   function drawSigma(): void {
@@ -220,12 +220,7 @@ export function charts(view: ReportView, plotly: PlotlyLike, state: ChartState) 
       traces.push(hline(inv, ext[0], ext[1], '1/γ = ' + fmt(inv) + ' (γ = ' + fmt(Number(g)) + ')', '#1f2328', i === 0 ? 'dot' : 'dashdot',
         '1/γ = ' + fmt(inv) + ' for ' + gammas[g].map(escTemplate).join(', ')));
     });
-    plot(el, traces, layout({
-      showlegend: true, legend: LEGEND,
-      margin: { l: 62, r: 14, t: 10, b: 40 },
-      xaxis: axis('training step'),
-      yaxis: axis('σ_max(W_hh)', { rangemode: 'tozero' }),
-    }));
+    plot(el, traces, overTraining(axis('σ_max(W_hh)', { rangemode: 'tozero' })));
   }
 
   return {
