@@ -87,40 +87,27 @@ export function parseExpression(source: string): Expr {
   return expr;
 }
 
+/** Every node of an expression, depth first. */
+function* nodes(e: Expr): Generator<Expr> {
+  yield e;
+  if (e.kind === 'negate') yield* nodes(e.operand);
+  else if (e.kind === 'binary') {
+    yield* nodes(e.left);
+    yield* nodes(e.right);
+  }
+  else if (e.kind === 'call') for (const a of e.args) yield* nodes(a);
+}
+
 /** Every name an expression reads. */
 export function namesIn(e: Expr, into = new Set<string>()): Set<string> {
-  switch (e.kind) {
-    case 'number':
-      return into;
-    case 'name':
-      return into.add(e.name);
-    case 'negate':
-      return namesIn(e.operand, into);
-    case 'binary':
-      namesIn(e.left, into);
-      return namesIn(e.right, into);
-    case 'call':
-      for (const a of e.args) namesIn(a, into);
-      return into;
-  }
+  for (const n of nodes(e)) if (n.kind === 'name') into.add(n.name);
+  return into;
 }
 
 /** Every function an expression calls. */
 export function functionsIn(e: Expr, into = new Set<FunctionName>()): Set<FunctionName> {
-  switch (e.kind) {
-    case 'number':
-    case 'name':
-      return into;
-    case 'negate':
-      return functionsIn(e.operand, into);
-    case 'binary':
-      functionsIn(e.left, into);
-      return functionsIn(e.right, into);
-    case 'call':
-      into.add(e.fn);
-      for (const a of e.args) functionsIn(a, into);
-      return into;
-  }
+  for (const n of nodes(e)) if (n.kind === 'call') into.add(n.fn);
+  return into;
 }
 
 /** How one target language spells names, numbers and the functions. */
