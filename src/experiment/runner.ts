@@ -1,6 +1,7 @@
 import type { Backend } from '../backends/backend.ts';
 import { isCpuBackend } from '../backends/cpu/index.ts';
 import { RecurrentNet } from '../nn/recurrentNet.ts';
+import { dispose } from '../tensor/scope.ts';
 import { Rng } from '../tensor/rng.ts';
 import { createTask } from '../tasks/index.ts';
 import type { Task } from '../tasks/task.ts';
@@ -114,13 +115,14 @@ export async function runOne(exp: ResolvedExperiment, v: ResolvedVariant, task: 
   const from = store?.resume ? resumePoint(store, id) : null;
   let journal: RunJournal | null = null;
   const priorMs = from?.checkpoint.elapsedMs ?? 0;
+  let net: RecurrentNet | null = null;
   try {
     if (store) {
       journal = RunJournal.open(store.dir, id, from?.log ?? []);
       if (!from) removeCheckpoint(store.dir, id.index);
     }
     const rng = Rng.seeded(seed);
-    const net = RecurrentNet.create(
+    net = RecurrentNet.create(
       {
         cell: v.cell, inputSize: task.inputSize, hiddenSize: v.hiddenSize, numLayers: v.numLayers, outputSize: task.outputSize,
         residual: v.residual, skipDelay: v.skipDelay ?? undefined, dropout: v.dropout,
@@ -154,6 +156,10 @@ export async function runOne(exp: ResolvedExperiment, v: ResolvedVariant, task: 
     // The checkpoint stays: --resume tries a failed run again from it.
     journal?.end(failed);
     return failed;
+  } finally {
+    // A device backend's memory is explicit (src/tensor/scope.ts): the finished run's parameters
+    // and their last gradients go back to the pool, or a process running many runs keeps them all.
+    if (net) dispose([...net.params.values()].flatMap((p) => [p, p.grad]));
   }
 }
 

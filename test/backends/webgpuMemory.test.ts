@@ -9,12 +9,15 @@ import { cpu } from '../../src/backends/cpu/index.ts';
 import { webgpuBackend, type WebGpuBackend } from '../../src/backends/webgpu/index.ts';
 import type { GpuRuntimeStats } from '../../src/backends/webgpu/runtime.ts';
 import type { CellKind } from '../../src/cells/table.ts';
+import { resolveExperiment } from '../../src/experiment/resolve.ts';
+import { prepareTasks, runOne } from '../../src/experiment/runner.ts';
 import { RecurrentNet } from '../../src/nn/recurrentNet.ts';
 import { createTask } from '../../src/tasks/index.ts';
 import { Rng } from '../../src/tensor/rng.ts';
 import { beginScope, dispose, keep, scope } from '../../src/tensor/scope.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 import { train, type TrainConfig } from '../../src/train/trainer.ts';
+import { tinyDefinition } from '../helpers/definitions.ts';
 
 const gpu = (): Promise<WebGpuBackend> => webgpuBackend();
 const stats = (k: WebGpuBackend): GpuRuntimeStats => k.runtime.stats();
@@ -272,4 +275,23 @@ describe('webgpu training memory', () => {
     expectConstantFrom(rnn, 21);
     expect(rnn.inUseBetweenSteps).toBe(6 + 6 + 6);
   }, 180_000);
+});
+
+describe('webgpu memory across runs', () => {
+  it('a finished run (runOne) leaves no device memory in use: its parameters and gradients go back to the pool', async () => {
+    const k = await gpu();
+    const def = tinyDefinition('memory-across-runs');
+    def.steps = 3;
+    const exp = resolveExperiment(def);
+    const v = exp.variants[0];
+    const task = prepareTasks(exp)(v.task);
+    const before = inUse(stats(k));
+    const first = await runOne(exp, v, task, 1, k);
+    expect(first.status).toBe('ok');
+    const afterOne = inUse(stats(k));
+    await runOne(exp, v, task, 2, k);
+    // Nothing a run made outlives it, so a second run leaves the count where the first did.
+    expect(afterOne).toBe(before);
+    expect(inUse(stats(k))).toBe(before);
+  }, 120_000);
 });
