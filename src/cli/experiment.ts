@@ -15,6 +15,7 @@ import { applySets, selectDefinitionVariants } from '../experiment/overrides.ts'
 import { loadExperiment } from '../experiment/registry.ts';
 import type { Results } from '../experiment/results.ts';
 import { runExperimentInWorkers, type RunStore } from '../experiment/runner.ts';
+import type { SaveWeights } from '../experiment/runWeights.ts';
 import { StopFlag } from '../experiment/stopFlag.ts';
 import { validateExperiment } from '../experiment/validate.ts';
 import { BACKEND_HELP, backendFromOption, checkBackendName } from './backendOption.ts';
@@ -43,6 +44,7 @@ interface ExperimentCliOptions {
   set: string[];
   variant: string[];
   workers: string;
+  saveWeights?: string | true;
 }
 
 /** commander calls it once per occurrence of a repeatable option. */
@@ -82,6 +84,13 @@ function kernelsOf(backend: Backend, device: string | null): string {
   return isCpuBackend(backend) ? backend.kernels : device ?? backend.name;
 }
 
+function parseSaveWeights(value: string | true | undefined): SaveWeights | undefined {
+  if (value === undefined) return undefined;
+  if (value === true || value === 'final') return 'final';
+  if (value === 'both') return 'both';
+  throw new UsageError(`--save-weights takes final (the default) or both, got "${value}"`);
+}
+
 /** Checkpoint a few times per run by default: often enough that a kill loses little, rarely
  * enough that writing them costs nothing next to training. */
 function defaultCheckpointEvery(exp: ResolvedExperiment): number {
@@ -114,6 +123,7 @@ export function registerExperiment(program: Command, outcome: CommandOutcome): v
     .option('--shards <n>', 'the number of shards, for --shard auto in a Kubernetes Indexed Job')
     .option('--set <path=value>', 'override a field of the definition before validation (repeatable), e.g. defaults.optimizer.lr=3e-4, \'variants[1].hiddenSize=64\', \'variants[name=lstm T=100].clip.maxNorm=5\'; the value is JSON if it parses, else text', collect, [])
     .option('--variant <pattern>', 'train only the variants whose name matches: an exact name, or a glob with * and ? (repeatable)', collect, [])
+    .option('--save-weights [which]', 'write each run\'s final weights (with "both": its initial weights too) as safetensors under <out>/weights/run-NNNN.final.safetensors, loadable as a torch state dict and by gradlab probe')
     .option('--workers <n>', 'runs trained side by side in worker threads; results are identical for any n (default: one per CPU core)', String(availableParallelism()))
     .addHelpText('after', EXIT_HELP)
     .action(async (nameOrPath: string, opts: ExperimentCliOptions, cmd: Command) => {
@@ -132,6 +142,7 @@ export function registerExperiment(program: Command, outcome: CommandOutcome): v
         }
         workers = 1;
       }
+      const saveWeights = parseSaveWeights(opts.saveWeights);
       activeFailpoints(); // a malformed GRADLAB_FAILPOINT is bad input, found before anything runs
       const shard = parseShard(opts.shard, opts.shards, process.env);
       const checkpointEvery = opts.checkpointEvery === undefined ? null : positiveInteger(opts.checkpointEvery, '--checkpoint-every');
@@ -172,7 +183,7 @@ export function registerExperiment(program: Command, outcome: CommandOutcome): v
       startOutputFolder(dir, manifest, opts.resume ?? false);
       outcome.exitCode = await runAndWrite(exp, manifest, dir, {
         backend, device, workers, resume: opts.resume ?? false, argv,
-        checkpointEveryLogged: checkpointEvery ?? defaultCheckpointEvery(exp),
+        checkpointEveryLogged: checkpointEvery ?? defaultCheckpointEvery(exp), saveWeights,
       });
     });
 }
@@ -183,6 +194,7 @@ interface RunChoice {
   workers: number;
   resume: boolean;
   checkpointEveryLogged: number;
+  saveWeights: SaveWeights | undefined;
   argv: readonly string[];
 }
 
@@ -207,7 +219,7 @@ async function runAndWrite(exp: ResolvedExperiment, manifest: Manifest, dir: str
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const store: RunStore = { dir, checkpointEveryLogged: choice.checkpointEveryLogged, resume: choice.resume };
+  const store: RunStore = { dir, checkpointEveryLogged: choice.checkpointEveryLogged, resume: choice.resume, saveWeights: choice.saveWeights };
   if (choice.resume) {
     const left = unfinishedRuns(dir, manifest).length;
     process.stderr.write(`resuming ${shownPath(dir)}: ${manifest.runs.length - left} of ${manifest.runs.length} runs finished earlier\n`);

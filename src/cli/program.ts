@@ -5,6 +5,7 @@ import { registerExport } from './export.ts';
 import { registerGrad } from './grad.ts';
 import { registerList } from './list.ts';
 import { registerMerge } from './merge.ts';
+import { registerProbe } from './probe.ts';
 import { registerReport } from './report.ts';
 import { registerSchema } from './schema.ts';
 import { UsageError } from './usageError.ts';
@@ -36,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
   registerList(program);
   registerReport(program);
   registerGrad(program);
+  registerProbe(program, outcome);
   registerMerge(program, outcome);
   registerExport(program);
   registerSchema(program);

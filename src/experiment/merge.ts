@@ -1,9 +1,10 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   checkOutputFolder, loadManifest, plannedRuns, setupDifference, startOutputFolder, type Manifest,
 } from './outputFolder.ts';
 import { ExperimentError } from './resolve.ts';
+import { weightsPath } from './runWeights.ts';
 import { checkpointPath, journalPath, readJournal, RUNS_FOLDER, sameRun, type RunIdentity } from './runFiles.ts';
 
 /** Where one run of the merged experiment comes from. */
@@ -94,5 +95,13 @@ export function writeMerge(out: string, plan: MergePlan, force: boolean): void {
     if (!existsSync(journalPath(s.dir, s.id.index))) continue;
     copyFileSync(journalPath(s.dir, s.id.index), journalPath(target, s.id.index));
     if (!s.finished && existsSync(checkpointPath(s.dir, s.id.index))) copyFileSync(checkpointPath(s.dir, s.id.index), checkpointPath(target, s.id.index));
+    // --save-weights files travel with their run.
+    for (const which of ['initial', 'final'] as const) {
+      const from = weightsPath(s.dir, s.id.index, which);
+      if (existsSync(from)) {
+        mkdirSync(dirname(weightsPath(target, s.id.index, which)), { recursive: true });
+        copyFileSync(from, weightsPath(target, s.id.index, which));
+      }
+    }
   }
 }

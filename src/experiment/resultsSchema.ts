@@ -15,6 +15,11 @@ const logEntry = z.looseObject({
   dLdh: z.array(z.array(num)),
   paramGradNorms: z.record(z.string(), num),
   sigmaMaxWhh: z.array(num).optional(),
+  updateRatio: num.optional(),
+  gates: z.array(z.looseObject({
+    dLdc: z.array(num).nullable(),
+    gates: z.array(z.looseObject({ name: z.string(), activation: z.string(), gradNorm: z.array(num), saturation: z.array(z.number()) })),
+  })).optional(),
 });
 const run = z.looseObject({
   variant: z.string(),

@@ -15,6 +15,7 @@ import { isFinished, readJournal, readRun, removeCheckpoint, RunJournal, sameRun
 import type { ResumePoint } from '../train/trainer.ts';
 import type { StopFlag } from './stopFlag.ts';
 import { failpointAfterStep } from './failpoint.ts';
+import { saveWeights, weightsPath, type SaveWeights } from './runWeights.ts';
 
 /** Progress of one run. */
 export interface RunProgress {
@@ -33,6 +34,8 @@ export interface RunStore {
   dir: string;
   checkpointEveryLogged: number;
   resume: boolean;
+  /** Write each finished run's weights (and with 'both' its initial weights) under dir/weights/. */
+  saveWeights?: SaveWeights;
 }
 
 export interface RunnerOptions {
@@ -130,6 +133,8 @@ export async function runOne(exp: ResolvedExperiment, v: ResolvedVariant, task: 
       rng.fork(0),
       { dtype: 'float32', backend, init: v.init },
     );
+    // The seed fixes the initial weights, so a resumed run writes the same file again.
+    if (store?.saveWeights === 'both') await saveWeights(net, weightsPath(store.dir, id.index, 'initial'), { ...base, step: 0, status: 'initial' });
     const r = await train(net, task, {
       steps: exp.steps, batchSize: v.batchSize, accumulation: v.accumulation, logEvery: exp.logEvery, valSize: exp.valSize,
       optimizer: v.optimizer, schedule: v.schedule, clip: v.clip, earlyStop: exp.earlyStop,
@@ -143,6 +148,10 @@ export async function runOne(exp: ResolvedExperiment, v: ResolvedVariant, task: 
       checkpoint: store ? { everyLogged: store.checkpointEveryLogged, save: (c) => writeCheckpoint(store.dir, id.index, c) } : undefined,
     }, from ?? undefined);
     const result: RunResult = { ...base, ...r, durationMs: priorMs + Date.now() - started };
+    // Before the journal's end line: a run counts as finished only once its weights are on disk.
+    if (store?.saveWeights && r.status !== 'interrupted') {
+      await saveWeights(net, weightsPath(store.dir, id.index, 'final'), { ...base, step: r.stepsRun, status: r.status });
+    }
     if (store && journal && r.status !== 'interrupted') {
       journal.end(result);
       removeCheckpoint(store.dir, id.index);

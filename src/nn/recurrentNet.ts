@@ -1,7 +1,7 @@
 import type { Backend, CellWeights } from '../backends/backend.ts';
 import { cellSpec, type CellKind } from '../cells/table.ts';
 import type { CellSpec } from '../cells/spec.ts';
-import { cellReferenceStep, type CellState } from '../ops/cellReference.ts';
+import { cellReferenceStep, type CellState, type StepTrace } from '../ops/cellReference.ts';
 import { cellStep } from '../ops/cellStep.ts';
 import { add, linear, matmul, mul, reshape, select, stack, unbind } from '../ops/index.ts';
 import { sequenceLayer } from '../ops/sequenceLayer.ts';
@@ -45,6 +45,9 @@ export interface ForwardOptions {
   /** 'last' (default): the head reads h_T, output [B, O]. 'every_step': the head reads every
    * step, output [B, T, O] (per-step targets, e.g. the copy task). */
   outputs?: 'last' | 'every_step';
+  /** Run every layer on the spec read as ops (whatever `path` says) and return what each step
+   * computed in `ForwardResult.trace`: the probe's per-gate and cell-state gradients. */
+  trace?: boolean;
 }
 
 export interface ForwardResult {
@@ -53,6 +56,8 @@ export interface ForwardResult {
   /** hidden[layer][t] = h_{t+1} of that layer, [B, H]; after backward() each `.grad` is the
    * total derivative dL/dh_t (what the diagnostics probe reads). */
   hidden: Tensor[][];
+  /** With `trace`: trace[layer][t] is step t+1 of that layer. */
+  trace?: StepTrace[][];
 }
 
 /** torch's state-dict keys, in torch's order. */
@@ -179,10 +184,13 @@ export class RecurrentNet {
     const batch = x.shape[0];
     let inputs = unbind(x, 1);
     const hidden: Tensor[][] = [];
+    const trace: StepTrace[][] | undefined = opts.trace ? [] : undefined;
     for (let l = 0; l < numLayers; l++) {
       const h0 = this.initialState(opts.h0, 'h0', l, batch);
       const c0 = cellState ? this.initialState(opts.c0, 'c0', l, batch) : null;
-      const hs = this.runLayer(l, inputs, h0, c0, opts.path ?? 'sequence');
+      const layerTrace: StepTrace[] | undefined = trace ? [] : undefined;
+      const hs = this.runLayer(l, inputs, h0, c0, opts.path ?? 'sequence', layerTrace);
+      if (trace && layerTrace) trace.push(layerTrace);
       hidden.push(hs);
       let outs = hs;
       if (this.config.residual) {
@@ -194,19 +202,20 @@ export class RecurrentNet {
     }
     const headW = this.param('head.weight');
     const headB = this.param('head.bias');
-    if ((opts.outputs ?? 'last') === 'last') return { output: linear(inputs[inputs.length - 1], headW, headB), hidden };
+    if ((opts.outputs ?? 'last') === 'last') return { output: linear(inputs[inputs.length - 1], headW, headB), hidden, trace };
     const T = inputs.length;
     const H = this.config.hiddenSize;
     const flat = reshape(stack(inputs, 1), [batch * T, H]);
-    return { output: reshape(linear(flat, headW, headB), [batch, T, this.config.outputSize]), hidden };
+    return { output: reshape(linear(flat, headW, headB), [batch, T, this.config.outputSize]), hidden, trace };
   }
 
-  /** One layer over all timesteps; returns h_1..h_T. */
-  private runLayer(l: number, inputs: readonly Tensor[], h0: Tensor, c0: Tensor | null, path: CellPath): Tensor[] {
+  /** One layer over all timesteps; returns h_1..h_T. With `trace`, the spec's ops run and each
+   * step's trace is pushed onto it. */
+  private runLayer(l: number, inputs: readonly Tensor[], h0: Tensor, c0: Tensor | null, path: CellPath, trace?: StepTrace[]): Tensor[] {
     const { skipDelay } = this.config;
     const spec = this.spec;
     const w = this.layerWeights(l);
-    if (path === 'sequence') {
+    if (path === 'sequence' && !trace) {
       // One kernel over all steps; the temporal skip acts inside the recurrence, so with it the
       // per-step fused cells run instead.
       if (!skipDelay) return sequenceLayer(spec, inputs, h0, c0, w);
@@ -214,8 +223,10 @@ export class RecurrentNet {
     }
     // 'reference': torch's cells written from ops where there is one, else the spec read as ops.
     const reference = REFERENCE_CELLS[this.config.cell];
-    const step = (x: Tensor, s: CellState): CellState =>
-      path === 'fused' ? cellStep(spec, x, s, w) : reference ? reference(x, s, w) : cellReferenceStep(spec, x, s, w);
+    const step = (x: Tensor, s: CellState): CellState => {
+      if (trace) return cellReferenceStep(spec, x, s, w, (t) => trace.push(t));
+      return path === 'fused' ? cellStep(spec, x, s, w) : reference ? reference(x, s, w) : cellReferenceStep(spec, x, s, w);
+    };
     const skipW = skipDelay ? this.param(`rnn.weight_skip_l${l}`) : null;
     let state: CellState = { h: h0, c: c0 };
     const hs: Tensor[] = [];

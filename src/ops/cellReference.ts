@@ -42,12 +42,25 @@ const OPS: Algebra<Tensor> = {
   },
 };
 
-/** The affine inputs xi_g, hh_g of every gate, as ops. */
-function affineInputs(spec: CellSpec, x: Tensor, h: Tensor, w: CellWeights): Map<string, Tensor> {
+/** What one step computed, for the probe (src/diagnostics/probe.ts): after backward() every
+ * tensor here holds its gradient (autograd keeps every intermediate's, as retain_grad would). */
+export interface StepTrace {
+  /** W_ih x + b_ih of all gates, [B, G·H] in torch's gate order. Its gradient is dL/d(gate
+   * pre-activation) of every gate: the hidden side enters each pre-activation additively (and
+   * through r ⊙ (W_hn h + b_hn) for the GRU's n, which has the same derivative with respect to
+   * the input side). */
+  readonly xi: Tensor;
+  /** Every forward statement's value by name (the gates' activations, c_next, h_next, ...). */
+  readonly values: ReadonlyMap<string, Tensor>;
+}
+
+/** The affine inputs xi_g, hh_g of every gate, as ops, and W_ih x + b_ih before its split. */
+function affineInputs(spec: CellSpec, x: Tensor, h: Tensor, w: CellWeights): { env: Map<string, Tensor>; xiAll: Tensor } {
   const G = spec.gates.length;
   /** The G gate blocks of a tensor along `axis` (one block needs no split). */
   const blocks = (t: Tensor, axis: number): Tensor[] => (G === 1 ? [t] : chunk(t, G, axis));
-  const xi = blocks(linear(x, w.wIh, w.bIh), 1);
+  const xiAll = linear(x, w.wIh, w.bIh);
+  const xi = blocks(xiAll, 1);
   let hh: Tensor[];
   if (spec.recurrent === 'matrix') {
     hh = blocks(linear(h, w.wHh, w.bHh), 1);
@@ -60,16 +73,18 @@ function affineInputs(spec: CellSpec, x: Tensor, h: Tensor, w: CellWeights): Map
     env.set(`xi_${g}`, xi[k]);
     env.set(`hh_${g}`, hh[k]);
   });
-  return env;
+  return { env, xiAll };
 }
 
-export function cellReferenceStep(spec: CellSpec, x: Tensor, state: CellState, w: CellWeights): CellState {
-  const env = affineInputs(spec, x, state.h, w);
+/** One step of the spec as ops; `trace`, when given, receives what the step computed. */
+export function cellReferenceStep(spec: CellSpec, x: Tensor, state: CellState, w: CellWeights, trace?: (step: StepTrace) => void): CellState {
+  const { env, xiAll } = affineInputs(spec, x, state.h, w);
   env.set('h', state.h);
   if (spec.cellState) {
     if (!state.c) throw new Error(`${spec.kind} needs a cell state c`);
     env.set('c', state.c);
   }
   for (const s of spec.forwardStatements) env.set(s.name, evaluate(s.expr, env, OPS, state.h));
+  trace?.({ xi: xiAll, values: new Map(spec.forwardStatements.map((s) => [s.name, env.get(s.name)!])) });
   return { h: env.get('h_next')!, c: spec.cellState ? env.get('c_next')! : null };
 }

@@ -6,6 +6,8 @@
  * In the lowest layer (test/layering.test.ts): train, diagnostics, report and export use these
  * records without importing the experiment runner; src/experiment/results.ts re-exports them.
  */
+import type { ProbeGate } from './probe.ts';
+
 export const RESULTS_SCHEMA = 'gradlab.results/1';
 
 export type Num = number | null;
@@ -30,6 +32,15 @@ export interface LogEntry {
   sigmaMaxWhh?: Num[];
   /** ||Δθ|| / ||θ|| of this step's update. */
   updateRatio?: Num;
+  /** At a run's first and last step only (an extra forward and backward on the spec's ops, in
+   * eval mode, on the same batch): per layer, ||dL/dc_t|| (LSTM) and each gate's pre-activation
+   * gradient and saturation, t = 1..T, as `gradlab probe` reports them. */
+  gates?: GateLog[];
+}
+
+export interface GateLog {
+  dLdc: Num[] | null;
+  gates: ProbeGate[];
 }
 
 /** How far back the gradient reaches, per layer, from a dL/dh_t profile. */

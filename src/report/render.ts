@@ -1,9 +1,10 @@
 import type { Num, Results, RunResult } from '../records/results.ts';
 import { REACH_THRESHOLD } from '../diagnostics/gradientReach.ts';
 import { clientScript } from './client.ts';
-import { escapeHtml as h, jsonForScript } from './escape.ts';
+import { cutMiddle } from './client/format.ts';
+import { escapeHtml as h } from './escape.ts';
+import { duration, metaItem, pageHtml } from './html.ts';
 import { fmt, meanStd, type MeanStd } from './stats.ts';
-import { REPORT_CSS } from './style.ts';
 import { verdicts, type Verdict } from './verdict.ts';
 import { buildView, configVariants, runsOf, variantNames, type ReportView, type VariantView } from './view.ts';
 
@@ -50,19 +51,6 @@ function taskText(results: Results): string {
   return `${String(task.name ?? '?')}${rest.length ? ` (${rest.join(', ')})` : ''}`;
 }
 
-function duration(ms: number): string {
-  if (!Number.isFinite(ms)) return '—';
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${Math.round(s - 60 * m)} s`;
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
-}
-
-function metaItem(label: string, valueHtml: string): string {
-  return `<div><dt>${h(label)}</dt><dd>${valueHtml}</dd></div>`;
-}
-
 function renderHeader(results: Results): string {
   const env = results.env ?? ({} as Results['env']);
   const notes = configField(results, 'notes');
@@ -102,12 +90,16 @@ function swatch(v: VariantView): string {
   return `<span class="swatch" style="background:${h(v.color)}"></span>`;
 }
 
+/** Characters of a variant's name in the sticky toolbar (the whole name is its tooltip): with a
+ * dozen long names the toolbar would otherwise cover a third of the screen. */
+const TOOLBAR_NAME = 40;
+
 function renderToolbar(view: ReportView): string {
   const options = Array.from({ length: view.maxLayers }, (_, l) =>
     `<option value="${l}">${l}${view.maxLayers > 1 ? (l === 0 ? ' (bottom)' : l === view.maxLayers - 1 ? ' (top)' : '') : ''}</option>`).join('');
   return `<nav class="toolbar" aria-label="chart controls">
   <label for="layer-select">Layer <select id="layer-select"${view.maxLayers === 1 ? ' disabled title="every variant has one layer"' : ''}>${options}</select></label>
-  <div class="legend" id="variant-legend">${view.variants.map((v) => `<span>${swatch(v)}${h(v.name)}</span>`).join('')}</div>
+  <div class="legend" id="variant-legend">${view.variants.map((v) => `<span title="${h(v.name)}">${swatch(v)}${h(cutMiddle(v.name, TOOLBAR_NAME))}</span>`).join('')}</div>
 </nav>`;
 }
 
@@ -165,13 +157,23 @@ function renderTraining(results: Results, view: ReportView): string {
     : view.variants.some((v) => v.clipValue !== null) ? 'Value clipping: × marks steps where any element was clamped.' : 'No variant clips by norm.';
   return `<section id="sec-training">
   <h2>Training</h2>
+  <p class="caption">One line per variant: the median over seeds, band min..max. Legend names too long for a line lose their middle; hover a line for the whole name, click a legend entry to hide or show that variant.</p>
   <div class="grid3">
-    <figure><figcaption>Loss</figcaption><p class="caption">Solid: training batch loss; dashed: validation loss. Median over seeds, band min..max. Dotted black: the task's baseline.</p><div class="chart chart-train" id="loss-chart"></div></figure>
+    <figure><figcaption>Loss</figcaption><p class="caption">Solid: training batch loss; dashed: validation loss. Dotted black: the task's baseline.</p><div class="chart chart-train" id="loss-chart"></div></figure>
     <figure><figcaption>Global gradient norm</figcaption><p class="caption">‖g‖₂ over all parameters, before clipping. ${h(clipNote)}</p><div class="chart chart-train" id="gradnorm-chart"></div></figure>
     <figure><figcaption>Largest singular value of W_hh</figcaption><p class="caption">Pascanu et al. 2013: with |σ′| ≤ γ, σ_max(W_hh) &lt; 1/γ guarantees vanishing in a vanilla RNN and &gt; 1/γ is necessary for exploding; for gated cells (LSTM, GRU) the line is only a reference. Follows the layer selector.</p><div class="chart chart-train" id="sigma-chart"></div></figure>
+    ${renderParamsFigure(view)}
+    <figure><figcaption>Update-to-weight ratio</figcaption><p class="caption">‖Δθ‖/‖θ‖: the size of each logged step's update relative to the weights, over all parameters. A common rule of thumb, not a law, puts healthy training near 10⁻³ (dotted): far below, the weights barely move; near 10⁻¹ and above, each step rewrites much of them. With Adam the ratio follows the learning rate more than the gradient's size.</p><div class="chart chart-train" id="update-chart"></div></figure>
   </div>
   ${baselines ? `<p class="caption">Baselines of the task:</p><ul class="caption" id="baselines">${baselines}</ul>` : ''}
 </section>`;
+}
+
+/** The per-parameter chart shows one variant at a time (a line per tensor), chosen here. */
+function renderParamsFigure(view: ReportView): string {
+  const options = view.variants.map((v) => `<option value="${v.index}">${h(v.name)}</option>`).join('');
+  return `<figure><figcaption>Gradient norm per parameter tensor</figcaption><p class="caption">‖dL/dθ‖₂ of each tensor before clipping, median over seeds (no band, so the lines stay apart). Colour: kind of tensor; dash: layer (solid = layer 0). It shows which tensors carry the global norm beside it.
+  <label>Variant <select id="param-variant"${view.variants.length <= 1 ? ' disabled' : ''}>${options}</select></label></p><div class="chart chart-train" id="params-chart"></div></figure>`;
 }
 
 function cellHtml(c: MeanStd, runs: number): string {
@@ -241,18 +243,10 @@ function renderConfig(results: Results): string {
 export function renderReport(results: Results, opts: RenderOptions): string {
   const view = buildView(results);
   const vs = verdicts(results);
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="gradlab ${h(results.env?.gradlab ?? '')}">
-<title>${h(results.experiment)} · gradlab report</title>
-<style>${REPORT_CSS}</style>
-</head>
-<body data-gradlab-rendered="pending">
-<main>
-${renderHeader(results)}
+  return pageHtml({
+    title: `${results.experiment} · gradlab report`,
+    gradlab: results.env?.gradlab ?? '',
+    main: `${renderHeader(results)}
 <div id="render-error" class="error" hidden></div>
 ${renderToolbar(view)}
 ${renderPanels(results, view, vs)}
@@ -261,13 +255,9 @@ ${renderTraining(results, view)}
 ${renderMetrics(results, view)}
 ${renderRuns(results)}
 ${renderConfig(results)}
-<footer>Generated by gradlab ${h(results.env?.gradlab ?? '')} from results.json (schema ${h(results.schema)}). The raw results are embedded in this page (script#gradlab-data).</footer>
-</main>
-<script type="application/json" id="gradlab-data">${jsonForScript(results)}</script>
-<script type="application/json" id="gradlab-view">${jsonForScript(view)}</script>
-<script src="${h(opts.plotlyPath)}"></script>
-<script>${clientScript()}</script>
-</body>
-</html>
-`;
+<footer>Generated by gradlab ${h(results.env?.gradlab ?? '')} from results.json (schema ${h(results.schema)}). The raw results are embedded in this page (script#gradlab-data).</footer>`,
+    data: { 'gradlab-data': results, 'gradlab-view': view },
+    plotlyPath: opts.plotlyPath,
+    script: clientScript(),
+  });
 }

@@ -31,8 +31,8 @@ code, pre { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 .toolbar { position: sticky; top: 0; z-index: 10; display: flex; flex-wrap: wrap; align-items: center; gap: 6px 18px; margin: 10px -22px 0; padding: 6px 22px; background: rgba(255,255,255,0.96); border-bottom: 1px solid var(--line); font-size: 13px; }
 .toolbar label { display: flex; gap: 6px; align-items: center; font-weight: 600; }
 .toolbar select { font: inherit; padding: 1px 4px; }
-.legend { display: flex; flex-wrap: wrap; gap: 4px 14px; }
-.legend span { display: inline-flex; align-items: center; gap: 5px; }
+.legend { display: flex; flex-wrap: wrap; gap: 4px 14px; max-height: 4.6em; overflow-y: auto; }
+.legend span { display: inline-flex; align-items: center; gap: 5px; white-space: nowrap; }
 .swatch { display: inline-block; width: 14px; height: 4px; border-radius: 2px; flex: none; }
 .caption { margin: 2px 0 8px; color: var(--muted); font-size: 12.5px; max-width: 1200px; }
 .panels { display: grid; gap: 14px; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); }
@@ -50,12 +50,21 @@ code, pre { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 .chart { width: 100%; min-width: 0; }
 .chart-heatmap { height: 270px; }
 .chart-flow { height: 300px; }
-.chart-train { height: 380px; }
+.chart-train { height: 340px; }
+.caption label { display: inline-flex; gap: 6px; align-items: center; max-width: 100%; font-weight: 600; color: var(--fg); white-space: nowrap; }
+.caption select { font: inherit; min-width: 0; max-width: 100%; }
 .chart-empty { display: flex; align-items: center; justify-content: center; color: var(--muted); background: var(--bg-soft); border-radius: 4px; }
 .grid3 { display: grid; gap: 14px; grid-template-columns: repeat(auto-fit, minmax(380px, 1fr)); }
-.grid3 figure { margin: 0; min-width: 0; }
-.grid3 figcaption { font-weight: 600; font-size: 13px; }
-.grid3 .caption { font-weight: 400; }
+.grid2 { display: grid; gap: 14px; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); }
+.grid3 figure, .grid2 figure { margin: 0; min-width: 0; }
+.grid3 figcaption, .grid2 figcaption { font-weight: 600; font-size: 13px; }
+.grid3 .caption, .grid2 .caption { font-weight: 400; }
+.chart-line { height: 300px; }
+.chart-units { height: 340px; }
+section h3 { margin: 12px 0 4px; }
+h3 .n { color: var(--muted); font-weight: 400; font-size: 12px; margin-left: 6px; }
+.notes details { display: inline; margin-left: 6px; }
+.notes pre { margin: 4px 0 0; max-height: 200px; overflow: auto; }
 .error { margin: 10px 0; padding: 8px 12px; border: 1px solid var(--bad); background: #ffebe9; border-radius: 6px; color: var(--bad); }
 table { border-collapse: collapse; font-size: 12.5px; margin-top: 4px; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: left; vertical-align: top; }

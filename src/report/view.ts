@@ -8,8 +8,10 @@ import { maxOf, median, minOf, positive, sig } from './stats.ts';
  * training step: at each logged step, the seeds that logged it (a diverged run stops early).
  */
 
-/** Variant colours (Tableau 10): the same variant has the same colour in every chart. */
-export const PALETTE = ['#4e79a7', '#e15759', '#59a14f', '#f28e2b', '#76b7b2', '#b07aa1', '#edc948', '#ff9da7', '#9c755f', '#bab0ac'];
+/** Variant colours: Tableau 10, then 10 more from Tableau 20 (a sweep of 12 must not repeat a
+ * colour); the same variant has the same colour in every chart. */
+export const PALETTE = ['#4e79a7', '#e15759', '#59a14f', '#f28e2b', '#76b7b2', '#b07aa1', '#edc948', '#ff9da7', '#9c755f', '#bab0ac',
+  '#1f5f8b', '#a0cbe8', '#8cd17d', '#b6992d', '#499894', '#d37295', '#79706e', '#ffbe7d', '#86bcb6', '#d4a6c8'];
 
 /** A series over training steps: median and min..max over seeds, with how many seeds. */
 export interface Band {
@@ -29,6 +31,18 @@ export interface FlowProfile {
   /** Per layer: ||dL/dh_t|| over t = 1..T (absolute), and relative to ||dL/dh_T|| per seed. */
   abs: { median: Num[]; lo: Num[]; hi: Num[] }[];
   rel: { median: Num[]; lo: Num[]; hi: Num[] }[];
+}
+
+/** One parameter's gradient norm over training: the median over seeds at each logged step. */
+export interface ParamSeries {
+  name: string;
+  /** The same colour for the same kind of tensor in every layer (weight_hh_l0, weight_hh_l1). */
+  color: string;
+  /** Plotly's line dash by layer: solid for layer 0, then dash, dot, ... */
+  dash: string;
+  x: number[];
+  median: Num[];
+  n: number[];
 }
 
 export interface ClipPoint {
@@ -70,6 +84,10 @@ export interface VariantView {
   clipped: ClipPoint[];
   /** Per layer. */
   sigma: Band[];
+  /** ||dL/dθ|| per parameter tensor (LogEntry.paramGradNorms), in first-logged order. */
+  params: ParamSeries[];
+  /** ||Δθ|| / ||θ|| of each logged step's update (empty when never logged). */
+  updateRatio: Band;
 }
 
 export interface ReportView {
@@ -207,6 +225,35 @@ function profileStats(rows: Num[][], T: number): { median: Num[]; lo: Num[]; hi:
   return out;
 }
 
+/** Parameter names in the order the runs first logged them. */
+function paramNames(runs: readonly RunResult[]): string[] {
+  const names = new Set<string>();
+  for (const r of runs) for (const e of r.log ?? []) for (const k of Object.keys(e.paramGradNorms ?? {})) names.add(k);
+  return [...names];
+}
+
+type Aligned = ReturnType<typeof alignSteps>;
+
+const DASHES = ['solid', 'dash', 'dot', 'dashdot', 'longdash'];
+
+/** A tensor's kind and layer from torch's naming: rnn.weight_hh_l1 -> (rnn.weight_hh, 1). */
+function paramKind(name: string): { kind: string; layer: number } {
+  const m = /^(.*)_l(\d+)(_reverse)?$/.exec(name);
+  return m ? { kind: m[1] + (m[3] ?? ''), layer: Number(m[2]) } : { kind: name, layer: 0 };
+}
+
+function paramSeries(aligned: Aligned, names: readonly string[]): ParamSeries[] {
+  const kinds: string[] = [];
+  for (const name of names) { const { kind } = paramKind(name); if (!kinds.includes(kind)) kinds.push(kind); }
+  return names.map((name) => {
+    const { kind, layer } = paramKind(name);
+    const { x, median, n } = band(aligned
+      .filter(({ entries }) => entries.some(({ entry }) => entry.paramGradNorms && Object.hasOwn(entry.paramGradNorms, name)))
+      .map(({ step, entries }) => ({ step, values: entries.map(({ entry }) => entry.paramGradNorms?.[name] ?? null) })), true);
+    return { name, color: PALETTE[kinds.indexOf(kind) % PALETTE.length], dash: DASHES[layer % DASHES.length], x, median, n };
+  });
+}
+
 function gammaOf(runs: readonly RunResult[]): number | null {
   for (const r of runs) {
     const g = r.summary?.pascanuGamma;
@@ -293,6 +340,10 @@ export function buildView(results: Results): ReportView {
       gradNorm: band(aligned.map(({ step, entries }) => ({ step, values: entries.map(({ entry }) => entry.gradNorm) })), true),
       clipped,
       sigma,
+      params: paramSeries(aligned, paramNames(runs)),
+      updateRatio: band(aligned
+        .filter(({ entries }) => entries.some(({ entry }) => entry.updateRatio !== undefined))
+        .map(({ step, entries }) => ({ step, values: entries.map(({ entry }) => entry.updateRatio ?? null) })), true),
     });
   });
 

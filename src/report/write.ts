@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node
 import { writeFileAtomic } from '../io/atomicWrite.ts';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { PROBE_SCHEMA, type ProbeResults } from '../records/probe.ts';
 import type { Results } from '../records/results.ts';
 import { escapeHtml as h } from './escape.ts';
 import { renderReport } from './render.ts';
@@ -16,7 +17,7 @@ export function plotlySource(): string {
 }
 
 /** Copy Plotly next to the report, unless a file of the same size is already there. */
-function ensurePlotly(dir: string): void {
+export function ensurePlotly(dir: string): void {
   const src = plotlySource();
   const dest = join(dir, PLOTLY_FILE);
   if (existsSync(dest) && statSync(dest).size === statSync(src).size) return;
@@ -28,10 +29,18 @@ function ensurePlotly(dir: string): void {
  * relatively: the folder opens offline from file://. Returns the path of index.html.
  */
 export function writeReport(dir: string, results: Results): string {
+  return writePage(dir, (plotlyPath) => renderReport(results, { plotlyPath }));
+}
+
+/**
+ * Write the page `render` makes (given Plotly's relative src) to `dir/index.html`, with Plotly
+ * copied next to it so the folder opens offline from file://. Returns the path of index.html.
+ */
+export function writePage(dir: string, render: (plotlyPath: string) => string): string {
   mkdirSync(dir, { recursive: true });
   ensurePlotly(dir);
   const path = join(dir, 'index.html');
-  writeFileAtomic(path, renderReport(results, { plotlyPath: PLOTLY_FILE }));
+  writeFileAtomic(path, render(PLOTLY_FILE));
   return path;
 }
 
@@ -45,6 +54,8 @@ interface IndexEntry {
   variants: number;
   counts: { ok: number; diverged: number; failed: number; interrupted: number };
   hasReport: boolean;
+  /** A `gradlab probe` folder: one model on one batch, no variants or runs. */
+  probe: boolean;
   error?: string;
 }
 
@@ -52,9 +63,10 @@ function readEntry(root: string, dir: string): IndexEntry | null {
   const file = join(root, dir, 'results.json');
   if (!existsSync(file)) return null;
   const hasReport = existsSync(join(root, dir, 'index.html'));
-  const base: IndexEntry = { dir, experiment: dir, description: '', startedAt: '', backend: '', quick: false, variants: 0, counts: { ok: 0, diverged: 0, failed: 0, interrupted: 0 }, hasReport };
+  const base: IndexEntry = { dir, experiment: dir, description: '', startedAt: '', backend: '', quick: false, variants: 0, counts: { ok: 0, diverged: 0, failed: 0, interrupted: 0 }, hasReport, probe: false };
   try {
     const r = JSON.parse(readFileSync(file, 'utf8')) as Partial<Results>;
+    if ((r.schema as string | undefined) === PROBE_SCHEMA) return probeEntry(base, r as unknown as Partial<ProbeResults>);
     const runs = Array.isArray(r.runs) ? r.runs : [];
     const config = (typeof r.config === 'object' && r.config !== null ? r.config : {}) as Record<string, unknown>;
     const counts = { ok: 0, diverged: 0, failed: 0, interrupted: 0 };
@@ -72,6 +84,18 @@ function readEntry(root: string, dir: string): IndexEntry | null {
   } catch (e) {
     return { ...base, error: `unreadable results.json: ${(e as Error).message}` };
   }
+}
+
+function probeEntry(base: IndexEntry, r: Partial<ProbeResults>): IndexEntry {
+  const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+  return {
+    ...base,
+    probe: true,
+    experiment: `probe: ${str(r.model?.cell) || '?'}`,
+    description: `${str(r.source?.weights)} on ${str(r.source?.data)}`,
+    startedAt: str(r.env?.startedAt),
+    backend: str(r.env?.backend),
+  };
 }
 
 /** Sub-folders of `root` (as '/'-joined relative paths, at most `depth` deep) that hold a
@@ -106,8 +130,8 @@ export function writeReportsIndex(reportsRoot: string): string {
     const name = e.hasReport ? `<a href="${h(href)}">${h(e.experiment)}</a>` : `${h(e.experiment)} <span class="n">(no index.html: run gradlab report)</span>`;
     const status = e.error
       ? `<span class="status status-failed">${h(e.error)}</span>`
-      : `${e.counts.ok} ok${e.counts.diverged ? `, <span class="status status-diverged">${e.counts.diverged} diverged</span>` : ''}${e.counts.failed ? `, <span class="status status-failed">${e.counts.failed} failed</span>` : ''}${e.counts.interrupted ? `, <span class="status status-interrupted">${e.counts.interrupted} interrupted</span>` : ''}`;
-    return `<tr data-dir="${h(e.dir)}"><td>${name}${e.quick ? ' <span class="badge quick">quick</span>' : ''}${e.dir !== e.experiment ? ` <span class="n">in ${h(e.dir)}/</span>` : ''}</td><td>${h(e.description)}</td><td class="num"><time datetime="${h(e.startedAt)}">${h(e.startedAt || '—')}</time></td><td>${h(e.backend)}</td><td class="num">${e.variants}</td><td>${status}</td></tr>`;
+      : e.probe ? 'one model, one batch' : `${e.counts.ok} ok${e.counts.diverged ? `, <span class="status status-diverged">${e.counts.diverged} diverged</span>` : ''}${e.counts.failed ? `, <span class="status status-failed">${e.counts.failed} failed</span>` : ''}${e.counts.interrupted ? `, <span class="status status-interrupted">${e.counts.interrupted} interrupted</span>` : ''}`;
+    return `<tr data-dir="${h(e.dir)}"><td>${name}${e.quick ? ' <span class="badge quick">quick</span>' : ''}${e.dir !== e.experiment ? ` <span class="n">in ${h(e.dir)}/</span>` : ''}</td><td>${h(e.description)}</td><td class="num"><time datetime="${h(e.startedAt)}">${h(e.startedAt || '—')}</time></td><td>${h(e.backend)}</td><td class="num">${e.probe ? '—' : e.variants}</td><td>${status}</td></tr>`;
   }).join('\n');
   const html = `<!doctype html>
 <html lang="en">

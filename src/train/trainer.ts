@@ -3,7 +3,8 @@ import { gradNormOnDevice, hiddenGradNormsOnDevice } from '../diagnostics/hidden
 import { gradientReach } from '../diagnostics/gradientReach.ts';
 import { readScalars, ScalarReads } from '../tensor/scalarReads.ts';
 import { sigmaMax } from '../diagnostics/sigmaMax.ts';
-import type { LogEntry, Num, RunResult, RunStatus, RunSummary } from '../records/results.ts';
+import { probeNet } from '../diagnostics/probe.ts';
+import type { GateLog, LogEntry, Num, RunResult, RunStatus, RunSummary } from '../records/results.ts';
 import type { RecurrentNet } from '../nn/recurrentNet.ts';
 import { tensor } from '../tensor/create.ts';
 import { beginScope, keep, scope } from '../tensor/scope.ts';
@@ -254,7 +255,8 @@ export async function train(
       keptGrads = [];
       const lr = learningRateAt(cfg.schedule, baseLr, step);
       const logging = step % cfg.logEvery === 0 || step === cfg.steps - 1;
-      const acc = accumulateGradients(net, task.loss, outputs, sampler(), cfg.accumulation, {
+      const batch = sampler();
+      const acc = accumulateGradients(net, task.loss, outputs, batch, cfg.accumulation, {
         dropoutRng: net.config.dropout ? dropoutRng : undefined,
         probe: logging,
       });
@@ -293,6 +295,7 @@ export async function train(
           dLdh: (dLdh ?? []).map((layer) => layer.map(finite)),
           paramGradNorms: Object.fromEntries(names.map((n, i) => [n, finite(gradNorms[i])])),
         };
+        if (!diverged && (step === 0 || step === cfg.steps - 1)) entry.gates = await gateViews(net, task, batch);
         log.push(entry);
       }
       // sigma_max of the weights the step's gradients were taken at (before the update).
@@ -351,6 +354,28 @@ export async function train(
     status, divergedAtStep, stepsRun: step, earlyStopped, log, metrics, summary: summarize(log, net.config.cell),
     ...(cfg.clip.kind !== 'none' ? { clipPerStep } : {}),
   };
+}
+
+/**
+ * The probe's per-gate views at this step's weights and batch, for a run's first and last step:
+ * one more forward and backward, on the spec's ops, without dropout. Its backward adds into the
+ * parameters' gradients, so the step's own gradients are set aside and put back untouched.
+ */
+async function gateViews(net: RecurrentNet, task: Task, batch: Batch): Promise<GateLog[]> {
+  const params = [...net.params.values()];
+  const stepGrads = params.map((p) => p.grad);
+  zeroGrad(params);
+  try {
+    const probed = await probeNet(net, { ...batch, h0: null, c0: null }, {
+      loss: task.loss, target: task.targets === 'last' ? 'last' : 'every', sample: null,
+    });
+    return probed.layers.map((l) => ({ dLdc: l.dLdc, gates: l.gates }));
+  } finally {
+    params.forEach((p, i) => {
+      p.grad?.dispose();
+      p.grad = stepGrads[i];
+    });
+  }
 }
 
 /** How far the gradient reaches at the first and the last logged step, from a run's log (also

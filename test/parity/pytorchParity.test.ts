@@ -1,38 +1,15 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { cpu } from '../../src/backends/cpu/index.ts';
 import { parseGradCase } from '../../src/cli/gradCase.ts';
 import { computeCaseGradients, type GradOutput } from '../../src/cli/gradCompute.ts';
 import { CELL_KINDS } from '../../src/cells/table.ts';
+import { expectClose, flat } from '../helpers/expectClose.ts';
 import { runPython } from '../helpers/python.ts';
 import { caseArb } from './randomCase.ts';
 
 const SCRIPT = new URL('./torch_reference.py', import.meta.url).pathname;
 const CASES_PER_CELL = 16;
-
-function flat(v: unknown): number[] {
-  return Array.isArray(v) ? v.flatMap(flat) : [v as number];
-}
-
-/**
- * Agreement "to float64 rounding": both sides sum the same products in different orders, so each
- * value carries a relative error of order (number of terms) * 2^-53 ≈ 1e-14 for our sizes,
- * amplified at most by the conditioning of the unrolled recurrence. 1e-10 of the largest
- * magnitude in the tensor leaves four orders of headroom; a wrong equation misses it by ~10 orders.
- * Saturated cases can drive a whole gradient tensor into float64's subnormal range (< 2.2e-308),
- * where numbers carry fewer than 53 bits and a relative bound means nothing: there an absolute
- * 1e-300 applies.
- */
-function expectClose(ours: number[], theirs: number[], what: string): void {
-  expect(ours.length, `${what}: length`).toBe(theirs.length);
-  const scale = Math.max(...theirs.map(Math.abs), Number.MIN_VALUE);
-  ours.forEach((a, i) => {
-    const b = theirs[i];
-    if (!(Math.abs(a - b) <= 1e-10 * scale + 1e-300)) {
-      expect.fail(`${what}[${i}]: gradlab ${a}, torch ${b} (scale ${scale})`);
-    }
-  });
-}
 
 describe('PyTorch parity (torch 1.13 nn.RNN/LSTM/GRU, IndRNN from the paper in torch ops, + nn.Linear, float64)', () => {
   it.each(CELL_KINDS)('%s: loss, every parameter gradient and dL/dh_t equal torch to 1e-10 relative', async (cell) => {

@@ -9,8 +9,10 @@ import { loadExperiment } from '../../src/experiment/registry.ts';
 import { resolveExperiment } from '../../src/experiment/resolve.ts';
 import type { Results } from '../../src/experiment/results.ts';
 import { runExperiment } from '../../src/experiment/runner.ts';
+import { writeProbeReport } from '../../src/report/probeWrite.ts';
 import { writeReport } from '../../src/report/write.ts';
-import { HOSTILE_NAME, hostileResults, vanishingLikeResults } from './fixtures.ts';
+import { HOSTILE_NAME, hostileResults, manyVariantsResults, vanishingLikeResults } from './fixtures.ts';
+import { gruProbe, HOSTILE_FILE, lstmProbe } from './probeFixtures.ts';
 
 /**
  * The written report in a real browser: headless Debian Chromium from file://, no console errors,
@@ -65,14 +67,42 @@ async function open(indexHtml: string): Promise<Opened> {
 
 async function expectAllChartsDrawn(page: Page, heatmaps: number): Promise<void> {
   const charts = await page.locator('.chart').count();
-  expect(charts).toBe(heatmaps + 6);
+  expect(charts).toBe(heatmaps + 8);
   expect(await page.locator('.chart.js-plotly-plot').count()).toBe(charts);
   expect(await page.locator('.js-plotly-plot .main-svg').count()).toBeGreaterThanOrEqual(charts);
   // Heatmaps are drawn as images inside the SVG; lines as paths in the scatter layer.
   expect(await page.locator('.chart-heatmap .hm image').count()).toBe(heatmaps);
-  for (const id of ['flow-end', 'loss-chart', 'gradnorm-chart', 'sigma-chart']) {
+  for (const id of ['flow-end', 'loss-chart', 'gradnorm-chart', 'sigma-chart', 'params-chart', 'update-chart']) {
     expect(await page.locator(`#${id} .scatterlayer .trace path.js-line`).count(), id).toBeGreaterThan(0);
   }
+}
+
+interface Box { x: number; y: number; width: number; height: number }
+const overlaps = (a: Box, b: Box): boolean => a.x < b.x + b.width - 1 && b.x < a.x + a.width - 1 && a.y < b.y + b.height - 1 && b.y < a.y + a.height - 1;
+
+/** A chart's legend as laid out: every entry's box, the legend's, the x axis title's and the chart's. */
+async function legendLayout(page: Page, id: string): Promise<{ entries: Box[]; legend: Box; xtitle: Box; chart: Box }> {
+  const box = async (selector: string): Promise<Box> => (await page.locator(selector).first().boundingBox())!;
+  const entries: Box[] = [];
+  for (const e of await page.locator(`#${id} .legend .traces`).all()) entries.push((await e.boundingBox())!);
+  return { entries, legend: await box(`#${id} .legend .bg`), xtitle: await box(`#${id} .g-xtitle`), chart: await box(`#${id}`) };
+}
+
+/** Every legend of the charts with one: no two entries overlap, right under the x axis title,
+ * inside its chart. */
+const LEGEND_CHARTS = ['loss-chart', 'gradnorm-chart', 'sigma-chart', 'update-chart', 'params-chart', 'flow-start', 'flow-middle', 'flow-end'];
+
+async function expectLegendsFit(page: Page, ids: readonly string[] = LEGEND_CHARTS): Promise<void> {
+  for (const id of ids) {
+    const { entries, legend, xtitle, chart } = await legendLayout(page, id);
+    for (let i = 0; i < entries.length; i++) {
+      for (let j = i + 1; j < entries.length; j++) expect(overlaps(entries[i], entries[j]), `${id}: entries ${i} and ${j} overlap`).toBe(false);
+    }
+    expect(legend.y, `${id}: legend under the x axis title`).toBeGreaterThanOrEqual(xtitle.y + xtitle.height - 1);
+    expect(legend.y - (xtitle.y + xtitle.height), `${id}: legend right under the x axis title (its rows estimated exactly)`).toBeLessThan(30);
+    expect(legend.y + legend.height, `${id}: legend inside the chart`).toBeLessThanOrEqual(chart.y + chart.height + 1);
+    expect(legend.x + legend.width, `${id}: legend as wide as the chart at most`).toBeLessThanOrEqual(chart.x + chart.width + 1);
+    }
 }
 
 describe('report in headless Chromium', () => {
@@ -81,6 +111,7 @@ describe('report in headless Chromium', () => {
     const index = writeReport(dir, vanishingLikeResults());
     const { page, problems } = await open(index);
     await expectAllChartsDrawn(page, 4);
+    await expectLegendsFit(page);
     // The layer selector redraws; the two-layer LSTM then shows its top layer.
     await page.selectOption('#layer-select', '1');
     await expect.poll(() => page.locator('#heatmap-layer-2').textContent()).toBe('layer 1 of 2');
@@ -110,8 +141,21 @@ describe('report in headless Chromium', () => {
     const index = writeReport(join(ARTIFACTS, 'vanishing-quick'), results);
     const { page, problems } = await open(index);
     await expectAllChartsDrawn(page, exp.variants.length);
+    await expectLegendsFit(page);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'vanishing-quick.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('keeps 12 long-named variants\' legends apart, below the axis and inside their charts', async () => {
+    const index = writeReport(join(ARTIFACTS, 'many-variants'), manyVariantsResults());
+    const { page, problems } = await open(index);
+    await expectAllChartsDrawn(page, 12);
+    await expectLegendsFit(page);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const training = (await page.locator('#sec-training').boundingBox())!;
+    await page.screenshot({ path: join(ARTIFACTS, 'many-variants-training.png'), fullPage: true, clip: training });
     expect(problems).toEqual([]);
     await page.close();
   });
@@ -130,5 +174,28 @@ describe('report in headless Chromium', () => {
     expect(problems).toEqual([]);
     await page.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('renders the probe reports (2-layer LSTM, 1-layer GRU): every chart drawn, file names as text', async () => {
+    const cases = [
+      { name: 'probe-lstm', results: lstmProbe(), lines: ['probe-dldh', 'probe-dldc', 'probe-gates-0', 'probe-sat-0', 'probe-gates-1', 'probe-sat-1'], heatmaps: 2 },
+      { name: 'probe-gru', results: gruProbe(), lines: ['probe-dldh', 'probe-gates-0', 'probe-sat-0'], heatmaps: 1 },
+    ];
+    for (const c of cases) {
+      const { page, problems } = await open(writeProbeReport(join(ARTIFACTS, c.name), c.results));
+      const charts = await page.locator('.chart').count();
+      expect(charts, c.name).toBe(c.lines.length + c.heatmaps);
+      expect(await page.locator('.chart.js-plotly-plot').count(), c.name).toBe(charts);
+      expect(await page.locator('.chart-units .hm image').count(), c.name).toBe(c.heatmaps);
+      for (const id of c.lines) expect(await page.locator(`#${id} .scatterlayer .trace path.js-line`).count(), id).toBeGreaterThan(0);
+      await expectLegendsFit(page, c.lines);
+      expect(await page.locator('img').count()).toBe(0);
+      expect(await page.locator('#probe-weights').textContent()).toBe(HOSTILE_FILE);
+      expect(await page.evaluate(() => document.scripts.length)).toBe(4);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, `${c.name}.png`), fullPage: true });
+      expect(problems, c.name).toEqual([]);
+      await page.close();
+    }
   });
 });

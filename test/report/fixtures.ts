@@ -39,6 +39,18 @@ function profile(T: number, decay: number, scale: number, noise: () => number): 
   return out;
 }
 
+/** Torch's tensors of an L-layer net with a head, each with a share of the global norm. */
+function paramNorms(L: number, gradNorm: number, diverged: boolean, rand: () => number): Record<string, Num> {
+  const out: Record<string, Num> = {};
+  const share: Record<string, number> = { weight_ih: 0.3, weight_hh: 0.5, bias_ih: 0.05, bias_hh: 0.05 };
+  for (let l = 0; l < L; l++) {
+    for (const [k, f] of Object.entries(share)) out[`rnn.${k}_l${l}`] = diverged ? null : gradNorm * f * 0.5 ** l * (1 + 0.2 * rand());
+  }
+  out['head.weight'] = diverged ? null : gradNorm * 0.4 * (1 + 0.2 * rand());
+  out['head.bias'] = diverged ? null : gradNorm * 0.02 * (1 + 0.2 * rand());
+  return out;
+}
+
 export function syntheticResults(opts: {
   experiment: string;
   description: string;
@@ -83,9 +95,9 @@ export function syntheticResults(opts: {
           clipFactor: !diverged && gradNorm > maxNorm ? maxNorm / gradNorm : 1,
           lr: 1e-3,
           dLdh,
-          paramGradNorms: { 'rnn.weight_hh_l0': diverged ? null : gradNorm / 2 },
+          paramGradNorms: paramNorms(L, gradNorm, diverged, rand),
           sigmaMaxWhh: Array.from({ length: L }, (_, l) => (diverged ? null : sigma + 0.1 * l)),
-          updateRatio: diverged ? null : 1e-3,
+          updateRatio: diverged ? null : 3e-3 * Math.exp(-2 * p) * (1 + 0.3 * rand()),
         });
         if (diverged) {
           stepsRun = step;
@@ -203,5 +215,27 @@ export function vanishingLikeResults(): Results {
       { name: 'lstm', description: 'LSTM, forget-gate bias 1, 2 layers', cell: 'lstm', numLayers: 2, decay: [0.06, 0.012], finalLoss: 0.004, sigma: [1.2, 1.6], gamma: 0.25 },
       { name: 'gru', description: 'GRU', cell: 'gru', decay: [0.05, 0.02], finalLoss: 0.01, sigma: [1.1, 1.3], gamma: 0.25 },
     ],
+  });
+}
+
+/** Twelve variants with long names (a sweep's labels): the legends must stay readable. */
+export function manyVariantsResults(): Results {
+  const cells = ['rnn_tanh', 'lstm', 'gru', 'rnn_relu'] as const;
+  return syntheticResults({
+    experiment: 'many-variants',
+    description: 'A sweep of twelve variants with long, similar names',
+    T: 30,
+    steps: 200,
+    logEvery: 20,
+    seeds: [0, 1],
+    variants: Array.from({ length: 12 }, (_, i) => ({
+      name: `${cells[i % 4]} hidden=128 lr=${(10 ** -(2 + (i % 3))).toExponential(0)} forget-bias=${i} clip=norm(1.0) #${i}`,
+      description: `variant ${i}`,
+      cell: cells[i % 4],
+      decay: [0.02 + 0.02 * i, 0.01 + 0.03 * i] as [number, number],
+      finalLoss: 0.01 + 0.013 * i,
+      sigma: [0.9 + 0.03 * i, 1 + 0.02 * i] as [number, number],
+      ...(i % 3 === 0 ? { clip: { kind: 'norm' as const, maxNorm: 1 } } : {}),
+    })),
   });
 }

@@ -22,7 +22,7 @@ function parse(html: string): Document {
 }
 
 /** The chart containers every report has, besides one heatmap per variant. */
-const FIXED_CHARTS = ['flow-start', 'flow-middle', 'flow-end', 'loss-chart', 'gradnorm-chart', 'sigma-chart'];
+const FIXED_CHARTS = ['flow-start', 'flow-middle', 'flow-end', 'loss-chart', 'gradnorm-chart', 'sigma-chart', 'params-chart', 'update-chart'];
 
 describe('escaping', () => {
   it('escapeHtml escapes the five HTML specials', () => {

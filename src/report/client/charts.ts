@@ -1,44 +1,20 @@
 /// <reference lib="dom" />
 import type { FlowProfile, ReportView, VariantView } from '../view.ts';
 import { escTemplate, fmt, legendName, seq } from './format.ts';
-import { axis, bandTraces, CONFIG, hline, layout, LEGEND, medianTrace, xExtent, type Layout, type PlotlyLike, type Trace } from './plot.ts';
+import { legendRoom, withLegendBelow } from './legend.ts';
+import { axis, bandTraces, CONFIG, hline, layout, logColorbar, medianTrace, noData, type Layout, type PlotlyLike, type Trace } from './plot.ts';
+import { drawGradNorm, drawLoss, drawParams, drawSigma, drawUpdateRatio } from './training.ts';
 
-/** The chart controls: which layer the layered charts show, and the flow chart's scale. */
+/** The chart controls: which layer the layered charts show, the flow chart's scale, and whose
+ * parameters the per-parameter chart shows (a variant's index). */
 export interface ChartState {
   layer: number;
   flow: 'abs' | 'rel';
+  paramVariant: number;
 }
 
-function noData(el: HTMLElement, msg: string): void {
-  el.classList.add('chart-empty');
-  el.textContent = msg;
-}
-
-/** Colour-bar ticks at whole decades, labelled 10^k. */
-function decadeTicks(zmin: number, zmax: number): Layout {
-  const span = zmax - zmin;
-  const step = [1, 2, 5, 10, 20, 50, 100].filter((s) => span / s <= 6)[0] || 100;
-  const lo = Math.ceil(zmin / step) * step;
-  const hi = Math.floor(zmax / step) * step;
-  if (!(hi >= lo)) return {};
-  const vals: number[] = [];
-  const text: string[] = [];
-  for (let k = hi; k >= lo; k -= step) {
-    vals.push(k);
-    text.push(k === 0 ? '1' : '10<sup>' + String(k).replace('-', '−') + '</sup>');
-  }
-  return { tickvals: vals, ticktext: text, tickmode: 'array' };
-}
-
-/** The charts over training steps (loss, gradient norm, σ_max): step on x, a legend below. */
-function overTraining(yaxis: Layout): Layout {
-  return layout({
-    showlegend: true, legend: LEGEND,
-    margin: { l: 62, r: 14, t: 10, b: 40 },
-    xaxis: axis('training step'),
-    yaxis,
-  });
-}
+/** The flow charts' height before their legend's rows. */
+const FLOW_PX = 270;
 
 function yRange(steps: readonly number[]): [number, number] {
   if (steps.length < 2) return [steps[0] - 0.5, steps[0] + 0.5];
@@ -89,7 +65,7 @@ export function charts(view: ReportView, plotly: PlotlyLike, state: ChartState) 
       const traces: Trace[] = [{
         type: 'heatmap', x: seq(v.T), y: steps, z, zmin: view.zmin, zmax: view.zmax, zauto: false,
         colorscale: 'Viridis', hoverongaps: false, customdata: steps.map((_, i) => (z[i] || []).map(() => v.heat.n[i])),
-        colorbar: { title: { text: '‖dL/dh_t‖', side: 'top', font: { size: 11 } }, thickness: 10, len: 1, outlinewidth: 0, tickfont: { size: 10 }, ...decadeTicks(view.zmin, view.zmax) },
+        colorbar: logColorbar('‖dL/dh_t‖', view.zmin, view.zmax),
         hovertemplate: 't = %{x}, step %{y}<br>‖dL/dh_t‖ = 10<sup>%{z:.2f}</sup><br>median of %{customdata} seed(s)<extra></extra>',
       }, {
         type: 'scatter', mode: 'lines', x: fx, y: fy, customdata: fr, connectgaps: false, line: { color: '#ffffff', width: 2, dash: 'dot' },
@@ -108,6 +84,7 @@ export function charts(view: ReportView, plotly: PlotlyLike, state: ChartState) 
     for (const label of ['start', 'middle', 'end']) {
       const el = document.getElementById('flow-' + label);
       if (!el) continue;
+      const room = legendRoom(el);
       let traces: Trace[] = [];
       let maxT = 1;
       const stepsShown: number[] = [];
@@ -121,8 +98,8 @@ export function charts(view: ReportView, plotly: PlotlyLike, state: ChartState) 
         const x = seq(v.T);
         if (v.T > maxT) maxT = v.T;
         traces = traces.concat(bandTraces(x, s.lo, s.hi, v.color, 'v' + v.index));
-        traces.push(medianTrace(v, x, s.median, x.map(() => p.n), '', {
-          name: legendName(v.name) + (v.numLayers > 1 ? ' (layer ' + l + ')' : ''),
+        const layerNote = v.numLayers > 1 ? ' (layer ' + l + ')' : '';
+        traces.push(medianTrace(v, x, s.median, x.map(() => p.n), legendName(v.name, room.chars - layerNote.length) + layerNote, '', {
           hovertemplate: '%{y:.3g} at t = %{x}<br>' + escTemplate(v.name) + ', step ' + p.step + ', median of ' + p.n + ' seed(s)<extra></extra>',
         }));
       }
@@ -131,104 +108,22 @@ export function charts(view: ReportView, plotly: PlotlyLike, state: ChartState) 
       stepsShown.sort((a, b) => a - b);
       const title = stepsShown.length === 0 ? '' : stepsShown.length === 1 ? 'training step ' + stepsShown[0]
         : 'training steps ' + stepsShown[0] + '–' + stepsShown[stepsShown.length - 1] + ' (per variant)';
-      plot(el, traces, layout({
+      plot(el, traces, withLegendBelow(el, traces, layout({
         title: { text: title, font: { size: 12, color: '#57606a' }, x: 0.01, xanchor: 'left', y: 0.98 },
-        showlegend: true, legend: LEGEND,
         margin: { l: 62, r: 14, t: 28, b: 40 },
         xaxis: axis('timestep t (the loss is at t = T)'),
         yaxis: axis(rel ? '‖dL/dh_t‖ / ‖dL/dh_T‖' : '‖dL/dh_t‖', { type: 'log', exponentformat: 'power' }),
-      }));
+      }), room, FLOW_PX));
     }
-  }
-
-  function drawLoss(): void {
-    const el = document.getElementById('loss-chart');
-    if (!el) return;
-    let traces: Trace[] = [];
-    const ext = xExtent(view.variants.map((v) => v.loss));
-    for (const v of view.variants) {
-      traces = traces.concat(bandTraces(v.loss.x, v.loss.lo, v.loss.hi, v.color, 'v' + v.index));
-      traces.push(medianTrace(v, v.loss.x, v.loss.median, v.loss.n, 'train'));
-      if (v.valLoss.x.length > 0) {
-        traces = traces.concat(bandTraces(v.valLoss.x, v.valLoss.lo, v.valLoss.hi, v.color, 'v' + v.index));
-        traces.push(medianTrace(v, v.valLoss.x, v.valLoss.median, v.valLoss.n, 'validation', { line: { color: v.color, width: 2, dash: 'dash' } }));
-      }
-    }
-    view.lossBaselines.forEach((b, i) => {
-      traces.push(hline(b.value, ext[0], ext[1], 'baseline ' + fmt(b.value), '#1f2328', i === 0 ? 'dot' : 'dashdot', 'baseline ' + fmt(b.value) + ': ' + escTemplate(b.note)));
-    });
-    if (traces.length === 0) { noData(el, 'No loss was logged.'); return; }
-    plot(el, traces, overTraining(axis('loss (log scale)', { type: 'log', exponentformat: 'power' })));
-  }
-
-  function drawGradNorm(): void {
-    const el = document.getElementById('gradnorm-chart');
-    if (!el) return;
-    let traces: Trace[] = [];
-    // Keyed by the threshold's text, as Object.keys orders them (integers ascending, then first seen).
-    const clipAt: Record<string, string[]> = {};
-    let anyClipped = false;
-    const ext = xExtent(view.variants.map((v) => v.gradNorm));
-    for (const v of view.variants) {
-      traces = traces.concat(bandTraces(v.gradNorm.x, v.gradNorm.lo, v.gradNorm.hi, v.color, 'v' + v.index));
-      traces.push(medianTrace(v, v.gradNorm.x, v.gradNorm.median, v.gradNorm.n, ''));
-      if (v.clipNorm !== null) (clipAt[v.clipNorm] = clipAt[v.clipNorm] || []).push(v.name);
-      if (v.clipped.length > 0) {
-        traces.push({
-          type: 'scatter', mode: 'markers', x: v.clipped.map((c) => c.step), y: v.clipped.map((c) => c.gradNorm),
-          customdata: v.clipped.map((c) => c.seed), name: legendName(v.name) + ' · clipped', legendgroup: 'v' + v.index, showlegend: false,
-          marker: { symbol: 'x-thin', size: 7, color: v.color, line: { width: 1.5, color: v.color } },
-          hovertemplate: 'clipped at step %{x}: ‖g‖ = %{y:.3g} (seed %{customdata})',
-        });
-        anyClipped = true;
-      }
-    }
-    Object.keys(clipAt).forEach((c, i) => {
-      const names = clipAt[c];
-      const who = names.length === view.variants.length ? '' : ' (' + names.length + ' variant' + (names.length > 1 ? 's' : '') + ')';
-      traces.push(hline(Number(c), ext[0], ext[1], 'clip threshold ' + fmt(Number(c)) + who, '#1f2328', i === 0 ? 'dash' : 'dashdot',
-        'norm clipping at ' + fmt(Number(c)) + ' for ' + names.map(escTemplate).join(', ')));
-    });
-    if (anyClipped) {
-      traces.push({
-        type: 'scatter', mode: 'markers', x: [null], y: [null], name: 'clipping fired', hoverinfo: 'skip',
-        marker: { symbol: 'x-thin', size: 7, color: '#57606a', line: { width: 1.5, color: '#57606a' } },
-      });
-    }
-    if (traces.length === 0) { noData(el, 'No gradient norm was logged.'); return; }
-    plot(el, traces, overTraining(axis('‖g‖₂ before clipping (log scale)', { type: 'log', exponentformat: 'power' })));
-  }
-
-  function drawSigma(): void {
-    const el = document.getElementById('sigma-chart');
-    if (!el) return;
-    let traces: Trace[] = [];
-    const gammas: Record<string, string[]> = {};
-    const bands: { x: number[] }[] = [];
-    for (const v of view.variants) {
-      const b = v.sigma[layerOf(v)];
-      if (!b || b.x.length === 0) continue;
-      bands.push(b);
-      traces = traces.concat(bandTraces(b.x, b.lo, b.hi, v.color, 'v' + v.index));
-      traces.push(medianTrace(v, b.x, b.median, b.n, ''));
-      if (v.gamma !== null) (gammas[v.gamma] = gammas[v.gamma] || []).push(v.name);
-    }
-    if (traces.length === 0) { noData(el, 'σ_max(W_hh) was not logged.'); return; }
-    const ext = xExtent(bands);
-    Object.keys(gammas).forEach((g, i) => {
-      const inv = 1 / Number(g);
-      traces.push(hline(inv, ext[0], ext[1], '1/γ = ' + fmt(inv) + ' (γ = ' + fmt(Number(g)) + ')', '#1f2328', i === 0 ? 'dot' : 'dashdot',
-        '1/γ = ' + fmt(inv) + ' for ' + gammas[g].map(escTemplate).join(', ')));
-    });
-    plot(el, traces, overTraining(axis('σ_max(W_hh)', { rangemode: 'tozero' })));
   }
 
   return {
     pending,
     /** The charts that follow the layer selector. */
-    drawLayered(): void { drawHeatmaps(); drawFlow(); drawSigma(); },
+    drawLayered(): void { drawHeatmaps(); drawFlow(); drawSigma(view, layerOf, plot); },
     drawFlow,
-    drawLoss,
-    drawGradNorm,
+    drawParams(): void { drawParams(view, state.paramVariant, plot); },
+    /** The charts that follow no control. */
+    drawFixed(): void { drawLoss(view, plot); drawGradNorm(view, plot); drawUpdateRatio(view, plot); },
   };
 }

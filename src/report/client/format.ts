@@ -11,10 +11,21 @@ export function escTemplate(s: unknown): string {
   return esc(s).replace(/[{}]/g, (c) => (c === '{' ? '&#123;' : '&#125;'));
 }
 
-/** A variant name for a legend entry: escaped, and cut to fit a two-column legend. */
-export function legendName(name: unknown): string {
-  const s = String(name);
-  return esc(s.length > 26 ? s.slice(0, 25) + '…' : s);
+/**
+ * `name` in at most `max` characters. A long name loses its middle, not its end: a sweep's names
+ * share a prefix and differ at the end ("… lr=1e-3 #7"). Plain text: escape it where it is used.
+ */
+export function cutMiddle(name: unknown, max: number): string {
+  const chars = Array.from(String(name));
+  if (chars.length <= max) return chars.join('');
+  const keep = Math.max(2, max - 1);
+  const head = Math.ceil(keep * 0.6);
+  return chars.slice(0, head).join('') + '…' + chars.slice(chars.length - (keep - head)).join('');
+}
+
+/** A name for a legend entry: cut to `max` characters (the hover shows it whole), escaped. */
+export function legendName(name: unknown, max = 26): string {
+  return esc(cutMiddle(name, max));
 }
 
 /** '#rrggbb' with an alpha, as rgba(). */

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import type { Num } from '../../records/results.ts';
 import type { VariantView } from '../view.ts';
-import { legendName, rgba } from './format.ts';
+import { escTemplate, fmt, rgba } from './format.ts';
 
 /** A Plotly trace or layout: plain data (Plotly's own types are not a dependency). */
 export type Trace = Record<string, unknown>;
@@ -12,8 +12,17 @@ export interface PlotlyLike {
   react(el: HTMLElement, data: Trace[], layout: Layout, config: Record<string, unknown>): Promise<unknown>;
 }
 
-const FONT = { family: 'system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif', size: 12, color: '#1f2328' };
-export const LEGEND = { orientation: 'h', y: -0.2, yanchor: 'top', x: 0, font: { size: 11 }, entrywidth: 0.5, entrywidthmode: 'fraction', traceorder: 'normal' };
+/** Hands a chart's traces and layout to Plotly (and keeps its promise for the page). */
+export type Draw = (el: HTMLElement, traces: Trace[], lay: Layout) => void;
+
+/** A chart with nothing to draw says so in its place. */
+export function noData(el: HTMLElement, msg: string): void {
+  el.classList.add('chart-empty');
+  el.style.height = '';
+  el.textContent = msg;
+}
+
+export const FONT = { family: 'system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif', size: 12, color: '#1f2328' };
 export const CONFIG = {
   responsive: true,
   displaylogo: false,
@@ -64,15 +73,51 @@ export function bandTraces(x: readonly number[], lo: readonly Num[], hi: readonl
   return traces;
 }
 
-/** A variant's median line. */
-export function medianTrace(v: VariantView, x: readonly number[], y: readonly Num[], n: readonly number[], label: string, extra: Trace = {}): Trace {
+/**
+ * A variant's median line over training steps. `name` is its legend text (cut to fit, see
+ * legendName); the hover shows the whole name, with `label` ("validation") after it.
+ */
+export function medianTrace(v: VariantView, x: readonly number[], y: readonly Num[], n: readonly number[], name: string, label = '', extra: Trace = {}): Trace {
   return {
     type: 'scatter', mode: 'lines', x, y, customdata: n,
-    name: legendName(v.name) + (label ? ' · ' + label : ''), legendgroup: 'v' + v.index,
+    name, legendgroup: 'v' + v.index,
     line: { color: v.color, width: 2 }, connectgaps: false,
-    hovertemplate: '%{y:.3g} at %{x}<br>median of %{customdata} seed(s)',
+    hovertemplate: escTemplate(v.name) + (label ? ' · ' + label : '') + '<br>%{y:.3g} at step %{x}, median of %{customdata} seed(s)<extra></extra>',
     ...extra,
   };
+}
+
+/** Colour-bar ticks of a log10 scale: whole decades labelled 10^k; a scale under two decades
+ * wide also gets 2 and 5 times each decade (labelled as numbers), so it has at least two ticks. */
+export function decadeTicks(zmin: number, zmax: number): Layout {
+  const span = zmax - zmin;
+  if (span < 2) {
+    const vals: number[] = [];
+    const text: string[] = [];
+    for (let k = Math.floor(zmin); k <= Math.ceil(zmax); k++) {
+      for (const m of [1, 2, 5]) {
+        const z = k + Math.log10(m);
+        if (z >= zmin - 1e-9 && z <= zmax + 1e-9) { vals.push(z); text.push(fmt(10 ** z)); }
+      }
+    }
+    if (vals.length >= 2) return { tickvals: vals, ticktext: text, tickmode: 'array' };
+  }
+  const step = [1, 2, 5, 10, 20, 50, 100].filter((s) => span / s <= 6)[0] || 100;
+  const lo = Math.ceil(zmin / step) * step;
+  const hi = Math.floor(zmax / step) * step;
+  if (!(hi >= lo)) return {};
+  const vals: number[] = [];
+  const text: string[] = [];
+  for (let k = hi; k >= lo; k -= step) {
+    vals.push(k);
+    text.push(k === 0 ? '1' : '10<sup>' + String(k).replace('-', '−') + '</sup>');
+  }
+  return { tickvals: vals, ticktext: text, tickmode: 'array' };
+}
+
+/** A heatmap's colour bar for log10 values from zmin to zmax, titled `title` (Plotly label text). */
+export function logColorbar(title: string, zmin: number, zmax: number): Layout {
+  return { title: { text: title, side: 'top', font: { size: 11 } }, thickness: 10, len: 1, outlinewidth: 0, tickfont: { size: 10 }, ...decadeTicks(zmin, zmax) };
 }
 
 /** A horizontal reference line from x0 to x1. */

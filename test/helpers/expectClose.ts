@@ -1,0 +1,26 @@
+import { expect } from 'vitest';
+
+/** Every number in a nested array (a results.json tensor or profile), in order. */
+export function flat(v: unknown): number[] {
+  return Array.isArray(v) ? v.flatMap(flat) : [v as number];
+}
+
+/**
+ * Agreement "to float64 rounding": both sides sum the same products in different orders, so each
+ * value carries a relative error of order (number of terms) * 2^-53 ≈ 1e-14 for our sizes,
+ * amplified at most by the conditioning of the unrolled recurrence. 1e-10 of the largest
+ * magnitude in the tensor leaves four orders of headroom; a wrong equation misses it by ~10 orders.
+ * Saturated cases can drive a whole gradient tensor into float64's subnormal range (< 2.2e-308),
+ * where numbers carry fewer than 53 bits and a relative bound means nothing: there an absolute
+ * 1e-300 applies. `rel` widens the relative bound where a test has a reason to (float32).
+ */
+export function expectClose(ours: readonly number[], theirs: readonly number[], what: string, rel = 1e-10): void {
+  expect(ours.length, `${what}: length`).toBe(theirs.length);
+  const scale = Math.max(...theirs.map(Math.abs), Number.MIN_VALUE);
+  ours.forEach((a, i) => {
+    const b = theirs[i];
+    if (!(Math.abs(a - b) <= rel * scale + 1e-300)) {
+      expect.fail(`${what}[${i}]: gradlab ${a}, torch ${b} (scale ${scale})`);
+    }
+  });
+}
