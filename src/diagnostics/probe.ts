@@ -64,6 +64,11 @@ export function gateActivations(spec: CellSpec): { gate: string; statement: stri
   });
 }
 
+/** Whether a saturated activation value sits at the top of its range (σ near 1, tanh near 1). */
+export function saturatedHigh(activation: Activation, v: number): boolean {
+  return activation === 'sigmoid' ? v > 0.95 : activation === 'tanh' ? v > 0.9 : false;
+}
+
 /** Whether an activation value is saturated (its derivative small): see records/probe.ts. */
 export function saturated(activation: Activation, v: number): boolean {
   switch (activation) {
@@ -74,6 +79,13 @@ export function saturated(activation: Activation, v: number): boolean {
     case 'relu':
       return v === 0;
   }
+}
+
+/** The share of the chosen rows' values of a [B, H] buffer for which `test` holds. */
+function share(v: Float64Array, H: number, rows: readonly number[], test: (x: number) => boolean): number {
+  let n = 0;
+  for (const b of rows) for (let j = 0; j < H; j++) if (test(v[b * H + j])) n++;
+  return n / (rows.length * H);
 }
 
 /** Sum of squares of the rows `rows` of a [B, width] buffer, columns [from, to). */
@@ -167,11 +179,8 @@ export async function probeNet(net: RecurrentNet, batch: ProbeBatch, s: ProbeSet
       name: a.gate,
       activation: a.activation,
       gradNorm: g.dxi.map((d) => finite(Math.sqrt(sumSquares(d, G * H, rows, k * H, (k + 1) * H)))),
-      saturation: g.activations[k].map((v) => {
-        let n = 0;
-        for (const b of rows) for (let j = 0; j < H; j++) if (saturated(a.activation, v[b * H + j])) n++;
-        return n / (rows.length * H);
-      }),
+      saturation: g.activations[k].map((v) => share(v, H, rows, (x) => saturated(a.activation, x))),
+      saturationHigh: g.activations[k].map((v) => share(v, H, rows, (x) => saturatedHigh(a.activation, x))),
     }));
     const dLdh = g.dh.map(norm);
     const dLdc = g.dc ? g.dc.map(norm) : null;

@@ -18,7 +18,7 @@ const logEntry = z.looseObject({
   updateRatio: num.optional(),
   gates: z.array(z.looseObject({
     dLdc: z.array(num).nullable(),
-    gates: z.array(z.looseObject({ name: z.string(), activation: z.string(), gradNorm: z.array(num), saturation: z.array(z.number()) })),
+    gates: z.array(z.looseObject({ name: z.string(), activation: z.string(), gradNorm: z.array(num), saturation: z.array(z.number()), saturationHigh: z.array(z.number()) })),
   })).optional(),
 });
 const run = z.looseObject({

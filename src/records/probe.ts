@@ -24,6 +24,9 @@ export interface ProbeGate {
   gradNorm: Num[];
   /** Share of (sequence, unit) pairs whose activation is saturated at t, in [0, 1]. */
   saturation: number[];
+  /** The part of `saturation` at the top: σ > 0.95, tanh > 0.9 (never for relu). A forget gate
+   * saturated high keeps dL/dc_t; one saturated low cuts it. */
+  saturationHigh: number[];
 }
 
 export interface ProbeLayer {

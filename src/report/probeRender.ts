@@ -138,7 +138,7 @@ function gateRow(l: ProbeLayer, T: number, top: boolean, cell: string): string {
   return `<h3>Layer ${h(l.layer)}${top ? ' (top)' : ''} <span class="n">gates ${h(names)}</span></h3>
   <div class="grid2">
     ${figure(`probe-gates-${l.layer}`, '‖dL/da_t‖ per gate (a: the gate’s pre-activation)', 'How much gradient reaches each gate’s input at t; the gate’s weight gradients sum these over t. A gate decades below the others learns little from that t.', 'chart-line')}
-    ${figure(`probe-sat-${l.layer}`, 'Saturated share per gate', `Share of (sequence, unit) pairs whose gate is saturated (sigmoid outside 0.05..0.95, |tanh| > 0.9, ReLU at 0), where its derivative passes little gradient. ${saturationExample(cell)} The share does not say which side a gate saturates on.`, 'chart-line')}
+    ${figure(`probe-sat-${l.layer}`, 'Saturated share per gate', `Share of (sequence, unit) pairs whose gate is saturated (sigmoid outside 0.05..0.95, |tanh| > 0.9, ReLU at 0), where its derivative passes little gradient. Solid: the whole share; dotted: the part saturated high (σ > 0.95, tanh > 0.9); the gap between them is the low side. ${saturationExample(cell)}`, 'chart-line')}
   </div>
   ${gapNote(series, T)}`;
 }

@@ -1,7 +1,7 @@
 import type { ProbeResults } from '../records/probe.ts';
 import type { Num } from '../records/results.ts';
 import { positive, sig } from './stats.ts';
-import { PALETTE } from './view.ts';
+import { gateColor, PALETTE } from './palette.ts';
 
 /**
  * The probe report's chart data, computed here (typed and tested) and embedded in the page; the
@@ -14,6 +14,9 @@ export interface ProbeSeries {
   name: string;
   color: string;
   y: Num[];
+  /** A companion line (a gate's high-side saturation): dotted, in its gate's legend entry, with
+   * `quantity` naming it in the hover. */
+  companion?: { quantity: string };
 }
 
 export interface ProbeHeat {
@@ -28,7 +31,8 @@ export interface ProbeGateCharts {
   layer: number;
   /** ||dL/d(pre-activation)_t|| per gate. */
   grad: ProbeSeries[];
-  /** Saturated share per gate, in [0, 1]. */
+  /** Saturated share per gate, in [0, 1]; after each gate with it recorded (not ReLU), the part
+   * saturated high as a companion line. */
   saturation: ProbeSeries[];
 }
 
@@ -41,16 +45,6 @@ export interface ProbeView {
   gates: ProbeGateCharts[];
   /** The top layer per unit; null when there is no finite value to colour. */
   heat: { dLdh: ProbeHeat | null; dLdc: ProbeHeat | null };
-}
-
-/** Gate colours by name (torch's gate letters), the same in every layer's charts. */
-const GATE_COLORS: Record<string, string> = {
-  i: '#4e79a7', f: '#59a14f', g: '#f28e2b', o: '#b07aa1',
-  r: '#e15759', z: '#76b7b2', n: '#edc948', h: '#9c755f',
-};
-
-function gateColor(name: string, index: number): string {
-  return Object.hasOwn(GATE_COLORS, name) ? GATE_COLORS[name] : PALETTE[index % PALETTE.length];
 }
 
 const logValues = (values: readonly Num[]): Num[] => values.map((v) => sig(positive(v ?? null)));
@@ -101,7 +95,12 @@ export function buildProbeView(results: ProbeResults): ProbeView {
     gates: results.layers.map((l) => ({
       layer: l.layer,
       grad: l.gates.map((g, i) => ({ name: g.name, color: gateColor(g.name, i), y: logValues(g.gradNorm) })),
-      saturation: l.gates.map((g, i) => ({ name: g.name, color: gateColor(g.name, i), y: g.saturation.map((s) => sig(s ?? null)) })),
+      saturation: l.gates.flatMap((g, i): ProbeSeries[] => {
+        const total = { name: g.name, color: gateColor(g.name, i), y: g.saturation.map((s) => sig(s ?? null)) };
+        // Older probe files lack saturationHigh; a ReLU saturates only at 0.
+        if (!Array.isArray(g.saturationHigh) || g.activation === 'relu') return [total];
+        return [total, { ...total, y: g.saturationHigh.map((s) => sig(s ?? null)), companion: { quantity: 'saturated high' } }];
+      }),
     })),
     heat: { dLdh: heatOf(results.units.dLdh), dLdc: results.units.dLdc ? heatOf(results.units.dLdc) : null },
   };

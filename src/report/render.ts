@@ -150,6 +150,25 @@ function renderFlow(): string {
 </section>`;
 }
 
+/** Gate diagnostics at the runs' first and last step; no section when no variant recorded them. */
+function renderGates(view: ReportView): string {
+  const withGates = view.variants.filter((v) => v.gates !== null);
+  if (withGates.length === 0) return '';
+  const options = withGates.map((v) => `<option value="${v.index}">${h(v.name)}</option>`).join('');
+  const fig = (id: string, title: string, caption: string) =>
+    `<figure><figcaption>${title}</figcaption><p class="caption">${caption}</p><div class="chart chart-gates" id="${id}"></div></figure>`;
+  return `<section id="sec-gates">
+  <h2>Gates at the start and end of training</h2>
+  <p class="caption">At each run’s first and last training step (step 0 and the final step) the trainer makes one extra forward and backward pass on that step’s batch, in eval mode (without dropout), and records per layer ‖dL/dc_t‖ and each gate’s gradient and saturation, as <code>gradlab probe</code> does. These are two points of training, not a history. Lines: median over seeds; a run that diverged or stopped early has no end point. Follows the layer selector.
+  <label>Variant <select id="gate-variant"${withGates.length <= 1 ? ' disabled' : ''}>${options}</select></label> <span class="n" id="gates-layer"></span></p>
+  <div class="grid3">
+    ${fig('gates-dldc', '‖dL/dc_t‖ (cell state), start and end', 'Dashed: start of training; solid: end. LSTM only: the gradient flows back through c_t multiplied by the forget gate, so a forget gate saturated high keeps this line flat back in time even while ‖dL/dh_t‖ falls.')}
+    ${fig('gates-grad', '‖dL/da_t‖ per gate (a: the gate’s pre-activation)', 'Solid: end of training; dashed: start. How much gradient reaches each gate’s input at t; the gate’s weights learn from the sum over t. A gate decades below the others learns little from that t.')}
+    ${fig('gates-sat', 'Saturated share per gate, end of training', 'Solid: share of (sequence, unit) pairs whose gate is saturated (sigmoid outside 0.05..0.95, |tanh| &gt; 0.9, ReLU at 0); dotted: the part saturated high (σ &gt; 0.95, tanh &gt; 0.9); the gap between them is the low side. A saturated gate passes little gradient to its own input, yet a forget gate saturated high is what keeps ‖dL/dc_t‖ flat; one saturated low cuts it.')}
+  </div>
+</section>`;
+}
+
 function renderTraining(results: Results, view: ReportView): string {
   const baselines = (results.baselines ?? []).map((b) => `<li><code>${h(b.metric)}</code> = ${h(fmt(b.value, 4))}: ${h(b.note)}</li>`).join('');
   const clipNote = view.variants.some((v) => v.clipNorm !== null)
@@ -251,6 +270,7 @@ export function renderReport(results: Results, opts: RenderOptions): string {
 ${renderToolbar(view)}
 ${renderPanels(results, view, vs)}
 ${renderFlow()}
+${renderGates(view)}
 ${renderTraining(results, view)}
 ${renderMetrics(results, view)}
 ${renderRuns(results)}

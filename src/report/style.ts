@@ -51,6 +51,7 @@ code, pre { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 .chart-heatmap { height: 270px; }
 .chart-flow { height: 300px; }
 .chart-train { height: 340px; }
+.chart-gates { height: 300px; }
 .caption label { display: inline-flex; gap: 6px; align-items: center; max-width: 100%; font-weight: 600; color: var(--fg); white-space: nowrap; }
 .caption select { font: inherit; min-width: 0; max-width: 100%; }
 .chart-empty { display: flex; align-items: center; justify-content: center; color: var(--muted); background: var(--bg-soft); border-radius: 4px; }

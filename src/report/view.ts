@@ -1,5 +1,7 @@
 import type { LogEntry, Num, Results, RunResult } from '../records/results.ts';
 import { gradientReach, REACH_THRESHOLD } from '../diagnostics/gradientReach.ts';
+import { buildGateView, type GateView } from './gateView.ts';
+import { PALETTE } from './palette.ts';
 import { maxOf, median, minOf, positive, sig } from './stats.ts';
 
 /**
@@ -8,10 +10,7 @@ import { maxOf, median, minOf, positive, sig } from './stats.ts';
  * training step: at each logged step, the seeds that logged it (a diverged run stops early).
  */
 
-/** Variant colours: Tableau 10, then 10 more from Tableau 20 (a sweep of 12 must not repeat a
- * colour); the same variant has the same colour in every chart. */
-export const PALETTE = ['#4e79a7', '#e15759', '#59a14f', '#f28e2b', '#76b7b2', '#b07aa1', '#edc948', '#ff9da7', '#9c755f', '#bab0ac',
-  '#1f5f8b', '#a0cbe8', '#8cd17d', '#b6992d', '#499894', '#d37295', '#79706e', '#ffbe7d', '#86bcb6', '#d4a6c8'];
+export { PALETTE } from './palette.ts';
 
 /** A series over training steps: median and min..max over seeds, with how many seeds. */
 export interface Band {
@@ -88,6 +87,9 @@ export interface VariantView {
   params: ParamSeries[];
   /** ||Δθ|| / ||θ|| of each logged step's update (empty when never logged). */
   updateRatio: Band;
+  /** Gate diagnostics at the runs' first and last step (LogEntry.gates); null when no run of
+   * the variant logged them (older results). */
+  gates: GateView | null;
 }
 
 export interface ReportView {
@@ -344,6 +346,7 @@ export function buildView(results: Results): ReportView {
       updateRatio: band(aligned
         .filter(({ entries }) => entries.some(({ entry }) => entry.updateRatio !== undefined))
         .map(({ step, entries }) => ({ step, values: entries.map(({ entry }) => entry.updateRatio ?? null) })), true),
+      gates: buildGateView(runs),
     });
   });
 

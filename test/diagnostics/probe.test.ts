@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { backward } from '../../src/autograd/index.ts';
 import { cpu } from '../../src/backends/cpu/index.ts';
 import { CELL_KINDS, cellSpec } from '../../src/cells/table.ts';
-import { gateActivations, probeGradients, probeModel, saturated, type ProbeBatch, type ProbeNumerics, type ProbeSettings } from '../../src/diagnostics/probe.ts';
+import { gateActivations, probeGradients, probeModel, saturated, saturatedHigh, type ProbeBatch, type ProbeNumerics, type ProbeSettings } from '../../src/diagnostics/probe.ts';
 import { hiddenGradNorms } from '../../src/diagnostics/hiddenGradNorms.ts';
 import { RecurrentNet, type RecurrentNetConfig } from '../../src/nn/recurrentNet.ts';
 import { crossEntropyLoss, mseLoss } from '../../src/ops/index.ts';
@@ -68,6 +68,9 @@ describe('gradlab probe: per-step gradients', () => {
     expect([0.0499, 0.05, 0.95, 0.9501].map((v) => saturated('sigmoid', v))).toEqual([true, false, false, true]);
     expect([-0.9001, -0.9, 0.9, 0.9001].map((v) => saturated('tanh', v))).toEqual([true, false, false, true]);
     expect([0, 1e-300, -0].map((v) => saturated('relu', v))).toEqual([true, false, true]);
+    expect([0.01, 0.95, 0.9501].map((v) => saturatedHigh('sigmoid', v))).toEqual([false, false, true]);
+    expect([-0.95, 0.9, 0.9001].map((v) => saturatedHigh('tanh', v))).toEqual([false, false, true]);
+    expect(saturatedHigh('relu', 0)).toBe(false);
   });
 
   it('dL/dh_t equals the sequence kernels\' totals, and the per-gate gradients sum to their bias gradients', async () => {
@@ -151,6 +154,7 @@ describe('gradlab probe: per-step gradients', () => {
     const r = await probeModel(config, values, batch, { loss: 'mse', target: 'last', sample: null, dtype: 'float64', backend: cpu });
     const sat = Object.fromEntries(r.layers[0].gates.map((g) => [g.name, g.saturation]));
     expect(sat).toEqual({ i: [0, 0, 0], f: [1, 1, 1], g: [0, 0, 0], o: [0, 0, 0] });
+    expect(r.layers[0].gates[1].saturationHigh).toEqual([1, 1, 1]);
     // Zero recurrent weights: dL/dh_t reaches earlier steps only through c (f = σ(20) ≈ 1).
     expect(r.layers[0].dLdc![0]).toBeGreaterThan(0);
   });

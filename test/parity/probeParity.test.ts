@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Rng } from '../../src/tensor/rng.ts';
 import { backward } from '../../src/autograd/index.ts';
 import { cpu } from '../../src/backends/cpu/index.ts';
 import { CELL_KINDS, gateCount, type CellKind } from '../../src/cells/table.ts';
@@ -48,6 +49,7 @@ interface RefLayer {
   gateNames: string[];
   gates: number[][];
   saturation: number[][];
+  saturationHigh: number[][];
   sigmaMax: number;
 }
 interface Reference {
@@ -132,6 +134,7 @@ function compare(ours: ProbeResults, theirs: Reference, c: ProbeCase, tag: strin
       expectClose(flat(gate.gradNorm), ref.gates[g], `${tag} layer ${l} gate ${gate.name} gradNorm`, rel);
       // A flipped saturation decision moves the share by 1/(rows·H), far above rounding.
       expectClose(gate.saturation, ref.saturation[g], `${tag} layer ${l} gate ${gate.name} saturation`, 1e-12);
+      expectClose(gate.saturationHigh, ref.saturationHigh[g], `${tag} layer ${l} gate ${gate.name} saturationHigh`, 1e-12);
     }
     // σmax is a power iteration (200 rounds on WᵀW, or on diag(u²) for IndRNN) against torch's
     // SVD / max|u|. It never overestimates, and it converges as (σ₂/σ₁)^800: with x = (σ₂/σ₁)^4
@@ -179,20 +182,8 @@ describe('gradlab probe against torch (nn.RNN/LSTM/GRU with retain_grad on an un
     compare(r32, theirs[cases.indexOf(f32)], f32, 'float32 probe of the F32 case', 1e-4);
   });
 });
-
 // ---------------------------------------------------------------- the per-gate split, no torch
 
-/** mulberry32: a seeded uniform [0, 1) stream, for weights that fast-check need not shrink. */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface SplitModel {
   config: RecurrentNetConfig;
@@ -238,7 +229,8 @@ const splitModelArb = (steps: fc.Arbitrary<number>, batch: fc.Arbitrary<number>)
 /** Writes the model's weights (torch names, no head tensors without a head) and a batch; returns
  * gradlab's values for RecurrentNet.fromValues (an identity head without one) and the batch. */
 function writeSplitModel(m: SplitModel, dir: string): { values: Map<string, Float64Array>; x: Float64Array; y: Float64Array; yShape: number[] } {
-  const rand = uniform(m.seed);
+  const rng = Rng.seeded(m.seed);
+  const rand = (): number => rng.uniform();
   const { hiddenSize: H, outputSize: O, inputSize: I } = m.config;
   const weights = new Map<string, TensorToWrite>();
   const values = new Map<string, Float64Array>();

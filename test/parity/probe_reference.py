@@ -67,6 +67,15 @@ def saturated(kind, a):
     return a == 0
 
 
+def saturated_high(kind, a):
+    """The top side of it: sigmoid > 0.95, tanh > 0.9; never for relu."""
+    if kind == "sigmoid":
+        return a > 0.95
+    if kind == "tanh":
+        return a > 0.9
+    return torch.zeros_like(a, dtype=torch.bool)
+
+
 def build(c):
     """The stock module (and head), float64, random weights from the case's seed. Default torch
     init is U(-1/sqrt(H), 1/sqrt(H)); each layer's recurrent matrix is rescaled to a spectral norm
@@ -231,6 +240,8 @@ def run_case(c):
             "gates": [[norm(rows(pre[j].grad)) for pre in rec["pre"]] for j in range(len(gates))],
             "saturation": [[saturated(a, rows(act[j].detach())).double().mean().item() for act in rec["act"]]
                            for j, (_, a) in enumerate(gates)],
+            "saturationHigh": [[saturated_high(a, rows(act[j].detach())).double().mean().item() for act in rec["act"]]
+                               for j, (_, a) in enumerate(gates)],
             "gateNames": [n for n, _ in gates],
             "sigmaMax": (w.abs().max() if w.dim() == 1 else torch.linalg.matrix_norm(w, ord=2)).item(),
             "biasGrad": bias_grads[k],

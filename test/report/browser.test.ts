@@ -67,7 +67,9 @@ async function open(indexHtml: string): Promise<Opened> {
 
 async function expectAllChartsDrawn(page: Page, heatmaps: number): Promise<void> {
   const charts = await page.locator('.chart').count();
-  expect(charts).toBe(heatmaps + 8);
+  // Results whose runs recorded LogEntry.gates have the three gate charts too.
+  const gates = (await page.locator('#sec-gates').count()) > 0 ? 3 : 0;
+  expect(charts).toBe(heatmaps + 8 + gates);
   expect(await page.locator('.chart.js-plotly-plot').count()).toBe(charts);
   expect(await page.locator('.js-plotly-plot .main-svg').count()).toBeGreaterThanOrEqual(charts);
   // Heatmaps are drawn as images inside the SVG; lines as paths in the scatter layer.
@@ -118,8 +120,23 @@ describe('report in headless Chromium', () => {
     await page.selectOption('#layer-select', '0');
     await page.selectOption('#flow-scale', 'rel');
     await page.selectOption('#flow-scale', 'abs');
+    // The gate section of the LSTM (variant 2): dL/dc at start and end, gates, saturation.
+    await page.selectOption('#gate-variant', '2');
+    for (const id of ['gates-dldc', 'gates-grad', 'gates-sat']) {
+      await expect.poll(() => page.locator(`#${id} .scatterlayer .trace path.js-line`).count(), { message: id }).toBeGreaterThan(1);
+    }
+    // Plotly draws a legend after the lines: wait for every entry before measuring.
+    for (const [id, n] of [['gates-dldc', 2], ['gates-grad', 4], ['gates-sat', 4]] as const) {
+      await expect.poll(() => page.locator(`#${id} .legend .traces`).count(), { message: id }).toBe(n);
+      await expect.poll(async () => (await page.locator(`#${id} .legend .bg`).first().boundingBox()) !== null
+        && (await page.locator(`#${id} .g-xtitle`).first().boundingBox()) !== null, { message: id }).toBe(true);
+    }
+    await page.waitForTimeout(300);
+    await expectLegendsFit(page, ['gates-dldc', 'gates-grad', 'gates-sat']);
     await page.waitForTimeout(200);
     mkdirSync(ARTIFACTS, { recursive: true });
+    const gatesBox = (await page.locator('#sec-gates').boundingBox())!;
+    await page.screenshot({ path: join(ARTIFACTS, 'report-gates.png'), fullPage: true, clip: gatesBox });
     const shot = join(ARTIFACTS, 'report.png');
     await page.screenshot({ path: shot, fullPage: true });
     await page.screenshot({ path: join(ARTIFACTS, 'report-first-screen.png') });

@@ -1,5 +1,5 @@
 import { gradientReach } from '../../src/diagnostics/gradientReach.ts';
-import type { LogEntry, Num, Results, RunResult } from '../../src/experiment/results.ts';
+import type { GateLog, LogEntry, Num, Results, RunResult } from '../../src/experiment/results.ts';
 import { RESULTS_SCHEMA } from '../../src/experiment/results.ts';
 
 /** Synthetic results.json objects for the report tests (no training involved). */
@@ -51,6 +51,33 @@ function paramNorms(L: number, gradNorm: number, diverged: boolean, rand: () => 
   return out;
 }
 
+const GATES: Record<SyntheticVariant['cell'], [string, 'sigmoid' | 'tanh' | 'relu'][]> = {
+  lstm: [['i', 'sigmoid'], ['f', 'sigmoid'], ['g', 'tanh'], ['o', 'sigmoid']],
+  gru: [['r', 'sigmoid'], ['z', 'sigmoid'], ['n', 'tanh']],
+  rnn_tanh: [['h', 'tanh']],
+  rnn_relu: [['h', 'relu']],
+};
+
+/** LogEntry.gates as the trainer records it at a run's first and last step (deterministic, no
+ * draw from the run's generator): p = 0 at the start, 1 at the end. A forget (or update) gate
+ * saturates more and more at the top, which keeps dL/dc_t flat. */
+export function syntheticGates(cell: SyntheticVariant['cell'], L: number, T: number, decay: number, scale: number, p: number, seed: number): GateLog[] {
+  return Array.from({ length: L }, (_, l) => ({
+    dLdc: cell === 'lstm' ? Array.from({ length: T }, (_, i) => scale * 2 * 10 ** (-decay * 0.3 * (T - 1 - i))) : null,
+    gates: GATES[cell].map(([name, activation], g) => {
+      const keeps = name === 'f' || name === 'z';
+      const saturation = Array.from({ length: T }, (_, i) =>
+        Math.min(1, Math.max(0, (keeps ? 0.1 + 0.6 * p : 0.05 + 0.1 * g) + 0.05 * Math.sin(i / 3 + seed + l))));
+      return {
+        name, activation,
+        gradNorm: Array.from({ length: T }, (_, i) => scale * (0.2 + 0.3 * g) * 10 ** (-decay * (1 + 0.2 * g) * (T - 1 - i))),
+        saturation,
+        saturationHigh: saturation.map((s) => (activation === 'relu' ? 0 : keeps ? 0.9 * s : s / 2)),
+      };
+    }),
+  }));
+}
+
 export function syntheticResults(opts: {
   experiment: string;
   description: string;
@@ -62,6 +89,8 @@ export function syntheticResults(opts: {
   variants: SyntheticVariant[];
   startedAt?: string;
   quick?: boolean;
+  /** Record LogEntry.gates at each run's step 0 and last step (not at a diverged step). */
+  gates?: boolean;
 }): Results {
   const { T, steps, logEvery, seeds } = opts;
   const runs: RunResult[] = [];
@@ -98,6 +127,7 @@ export function syntheticResults(opts: {
           paramGradNorms: paramNorms(L, gradNorm, diverged, rand),
           sigmaMaxWhh: Array.from({ length: L }, (_, l) => (diverged ? null : sigma + 0.1 * l)),
           updateRatio: diverged ? null : 3e-3 * Math.exp(-2 * p) * (1 + 0.3 * rand()),
+          ...(opts.gates && !diverged && (step === 0 || step + logEvery > steps) ? { gates: syntheticGates(v.cell, L, T, decay, v.gradScale ?? 0.05, p, seed) } : {}),
         });
         if (diverged) {
           stepsRun = step;
@@ -190,6 +220,7 @@ export function hostileResults(): Results {
     steps: 40,
     logEvery: 10,
     seeds: [0, 1],
+    gates: true,
     variants: [
       { name: HOSTILE_NAME, description: HOSTILE_DESCRIPTION, cell: 'rnn_tanh', decay: [0.4, 0.8], finalLoss: 0.17, sigma: [0.9, 0.95], divergeAt: { 1: 20 }, clip: { kind: 'norm', maxNorm: 1 } },
       { name: 'lstm', description: 'LSTM, forget bias 1', cell: 'lstm', numLayers: 2, decay: [0.1, 0.02], finalLoss: 0.01, sigma: [1.1, 1.3], gamma: 0.25 },
@@ -209,6 +240,7 @@ export function vanishingLikeResults(): Results {
     logEvery: 10,
     seeds: [0, 1, 2],
     quick: true,
+    gates: true,
     variants: [
       { name: 'rnn-tanh', description: 'vanilla tanh RNN, orthogonal W_hh', cell: 'rnn_tanh', decay: [0.18, 0.3], finalLoss: 0.168, sigma: [1.0, 0.85] },
       { name: 'rnn-relu-clip', description: 'IRNN (ReLU, identity W_hh), norm clipping at 1', cell: 'rnn_relu', clip: { kind: 'norm', maxNorm: 1 }, decay: [0.02, 0.06], finalLoss: 0.09, sigma: [1.0, 1.15], divergeAt: { 2: 250 }, gradScale: 0.08 },

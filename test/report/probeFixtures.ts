@@ -14,10 +14,13 @@ function profile(T: number, scale: number, decay: number, phase = 0): number[] {
 }
 
 function gate(name: string, activation: ProbeGate['activation'], T: number, scale: number, decay: number, sat: number): ProbeGate {
+  const saturation = Array.from({ length: T }, (_, i) => Math.min(1, Math.max(0, sat + 0.1 * Math.sin(i / 3))));
   return {
     name, activation,
     gradNorm: profile(T, scale, decay, name.charCodeAt(0)),
-    saturation: Array.from({ length: T }, (_, i) => Math.min(1, Math.max(0, sat + 0.1 * Math.sin(i / 3)))),
+    saturation,
+    // Most of a forget or update gate's saturation near 1, the other gates' split evenly.
+    saturationHigh: saturation.map((s) => (name === 'f' || name === 'z' ? 0.9 * s : s / 2)),
   };
 }
 

@@ -82,6 +82,8 @@ describe('renderProbeReport: the page', () => {
     for (const id of LSTM_CHARTS) expect(doc.getElementById(id)!.parentElement!.querySelector('.caption')?.textContent?.length, id).toBeGreaterThan(5);
     expect(chartIds(parse(render(gruProbe())))).toEqual(GRU_CHARTS);
     expect(doc.getElementById('sec-gates')?.textContent).toContain('forget gate f saturated near 1 keeps dL/dc_t flat');
+    expect(doc.getElementById('sec-gates')?.textContent).toContain('dotted: the part saturated high (σ > 0.95, tanh > 0.9)');
+    expect(doc.getElementById('sec-gates')?.textContent).not.toContain('which side');
     expect(parse(render(gruProbe())).getElementById('sec-gates')?.textContent).toContain('update gate z saturated near 1');
   });
 
@@ -103,7 +105,18 @@ describe('probe chart data', () => {
     expect(view.dLdc?.length).toBe(2);
     expect(view.gates[1].grad.map((g) => g.name)).toEqual(['i', 'f', 'g', 'o']);
     expect(view.gates[1].grad[1].color).toBe(view.gates[0].grad[1].color);
-    expect(view.gates[0].saturation[1].y.every((v) => v !== null && v >= 0 && v <= 1)).toBe(true);
+    expect(view.gates[0].saturation.map((s) => s.name)).toEqual(['i', 'i', 'f', 'f', 'g', 'g', 'o', 'o']);
+    for (const [i, s] of view.gates[0].saturation.entries()) {
+      expect(s.y.every((v) => v !== null && v >= 0 && v <= 1)).toBe(true);
+      expect(s.companion?.quantity).toBe(i % 2 ? 'saturated high' : undefined);
+    }
+    // The high side is part of the whole share.
+    const [f, fHigh] = view.gates[0].saturation.slice(2, 4);
+    expect(fHigh.y.every((v, t) => v! <= f.y[t]!)).toBe(true);
+    // An older probe file without saturationHigh draws the whole share only.
+    const old = lstmProbe();
+    for (const l of old.layers) for (const g of l.gates) delete (g as Partial<typeof g>).saturationHigh;
+    expect(buildProbeView(old).gates[0].saturation.map((s) => s.name)).toEqual(['i', 'f', 'g', 'o']);
     expect(buildProbeView(gruProbe()).dLdc).toBeNull();
   });
 
@@ -139,7 +152,13 @@ describe('the probe page draws (Plotly stubbed)', () => {
     for (const l of [0, 1]) {
       expect(by(`probe-gates-${l}`).data.map((t) => t.name)).toEqual(['i', 'f', 'g', 'o']);
       expect(by(`probe-gates-${l}`).layout.yaxis.type).toBe('log');
-      expect(by(`probe-sat-${l}`).data.map((t) => t.name)).toEqual(['i', 'f', 'g', 'o']);
+      // Each gate's whole share (solid, in the legend) and its high side (dotted, in the same group).
+      const sat = by(`probe-sat-${l}`).data;
+      expect(sat.filter((t) => t.showlegend).map((t) => t.name)).toEqual(['i', 'f', 'g', 'o']);
+      expect(sat.map((t) => t.line.dash)).toEqual(['solid', 'dot', 'solid', 'dot', 'solid', 'dot', 'solid', 'dot']);
+      expect(sat[3].legendgroup).toBe('f');
+      expect(sat[3].y).toEqual(r.layers[l].gates[1].saturationHigh.map((v) => Number(v.toPrecision(4))));
+      expect(sat[3].hovertemplate).toContain('saturated high');
       expect(by(`probe-sat-${l}`).layout.yaxis.range).toEqual([-0.02, 1.02]);
     }
     const heat = by('probe-heat-dldh').data[0];

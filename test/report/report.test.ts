@@ -23,6 +23,8 @@ function parse(html: string): Document {
 
 /** The chart containers every report has, besides one heatmap per variant. */
 const FIXED_CHARTS = ['flow-start', 'flow-middle', 'flow-end', 'loss-chart', 'gradnorm-chart', 'sigma-chart', 'params-chart', 'update-chart'];
+/** The gate charts of a report whose runs recorded LogEntry.gates (the hostile fixture's do). */
+const GATE_CHARTS = ['gates-dldc', 'gates-grad', 'gates-sat'];
 
 describe('escaping', () => {
   it('escapeHtml escapes the five HTML specials', () => {
@@ -52,8 +54,8 @@ describe('renderReport', () => {
   it('has every chart container', () => {
     const variants = results.runs.map((r) => r.variant).filter((v, i, a) => a.indexOf(v) === i);
     for (let i = 0; i < variants.length; i++) expect(doc.getElementById(`heatmap-${i}`)?.classList.contains('chart')).toBe(true);
-    for (const id of FIXED_CHARTS) expect(doc.getElementById(id)?.classList.contains('chart'), id).toBe(true);
-    expect(doc.querySelectorAll('.chart').length).toBe(variants.length + FIXED_CHARTS.length);
+    for (const id of [...FIXED_CHARTS, ...GATE_CHARTS]) expect(doc.getElementById(id)?.classList.contains('chart'), id).toBe(true);
+    expect(doc.querySelectorAll('.chart').length).toBe(variants.length + FIXED_CHARTS.length + GATE_CHARTS.length);
     expect(doc.getElementById('layer-select')?.querySelectorAll('option').length).toBe(2);
   });
 
@@ -196,7 +198,7 @@ describe('chart data', () => {
     expect(errors).toEqual([]);
     expect(dom.window.document.body.getAttribute('data-gradlab-rendered')).toBe('done');
     const ids = calls.map((c) => c.id).sort();
-    expect(ids).toEqual(['heatmap-0', 'heatmap-1', ...FIXED_CHARTS].sort());
+    expect(ids).toEqual(['heatmap-0', 'heatmap-1', ...FIXED_CHARTS, ...GATE_CHARTS].sort());
     const heat = calls.filter((c) => c.id.startsWith('heatmap-')).map((c) => c.data.find((t) => t.type === 'heatmap'));
     const view = buildView(results);
     for (const t of heat) { expect(t.zmin).toBe(view.zmin); expect(t.zmax).toBe(view.zmax); }

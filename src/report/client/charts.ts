@@ -3,6 +3,7 @@ import type { FlowProfile, ReportView, VariantView } from '../view.ts';
 import { escTemplate, fmt, legendName, seq } from './format.ts';
 import { legendRoom, withLegendBelow } from './legend.ts';
 import { axis, bandTraces, CONFIG, hline, layout, logColorbar, medianTrace, noData, type Layout, type PlotlyLike, type Trace } from './plot.ts';
+import { drawGates } from './gates.ts';
 import { drawGradNorm, drawLoss, drawParams, drawSigma, drawUpdateRatio } from './training.ts';
 
 /** The chart controls: which layer the layered charts show, the flow chart's scale, and whose
@@ -11,6 +12,8 @@ export interface ChartState {
   layer: number;
   flow: 'abs' | 'rel';
   paramVariant: number;
+  /** Whose gate charts are shown (a variant's index; the first with gates when it has none). */
+  gateVariant: number;
 }
 
 /** The flow charts' height before their legend's rows. */
@@ -120,7 +123,8 @@ export function charts(view: ReportView, plotly: PlotlyLike, state: ChartState) 
   return {
     pending,
     /** The charts that follow the layer selector. */
-    drawLayered(): void { drawHeatmaps(); drawFlow(); drawSigma(view, layerOf, plot); },
+    drawLayered(): void { drawHeatmaps(); drawFlow(); drawSigma(view, layerOf, plot); drawGates(view, state.gateVariant, layerOf, plot); },
+    drawGates(): void { drawGates(view, state.gateVariant, layerOf, plot); },
     drawFlow,
     drawParams(): void { drawParams(view, state.paramVariant, plot); },
     /** The charts that follow no control. */

@@ -16,11 +16,13 @@ function onChange(id: string, handle: (value: string) => void): void {
 }
 
 startPage<ReportView>('gradlab-view', (view, plotly) => {
-  const state: ChartState = { layer: 0, flow: 'abs', paramVariant: 0 };
+  const firstGates = view.variants.find((v) => v.gates !== null);
+  const state: ChartState = { layer: 0, flow: 'abs', paramVariant: 0, gateVariant: firstGates ? firstGates.index : 0 };
   const page = charts(view, plotly, state);
   onChange('layer-select', (v) => { state.layer = Number(v) || 0; page.drawLayered(); });
   onChange('flow-scale', (v) => { state.flow = v === 'rel' ? 'rel' : 'abs'; page.drawFlow(); });
   onChange('param-variant', (v) => { state.paramVariant = Number(v) || 0; page.drawParams(); });
+  onChange('gate-variant', (v) => { state.gateVariant = Number(v) || 0; page.drawGates(); });
   const drawAll = (): void => { page.drawLayered(); page.drawFixed(); page.drawParams(); };
   drawAll();
   onResize(drawAll);

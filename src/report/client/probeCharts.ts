@@ -22,8 +22,9 @@ function drawLines(id: string, T: number, series: readonly ProbeSeries[], yaxis:
   const x = seq(T);
   const traces: Trace[] = series.filter((s) => s.y.some((v) => v !== null)).map((s) => ({
     type: 'scatter', mode: 'lines', x, y: s.y, connectgaps: false,
-    name: legendName(s.name, room.chars), line: { color: s.color, width: 2 },
-    hovertemplate: escTemplate(s.name) + '<br>' + quantity + ' = %{y:.3g} at t = %{x}<extra></extra>',
+    name: legendName(s.name, room.chars) + (s.companion ? ' · ' + s.companion.quantity : ''), legendgroup: s.name,
+    showlegend: !s.companion, line: { color: s.color, width: s.companion ? 1.5 : 2, dash: s.companion ? 'dot' : 'solid' },
+    hovertemplate: escTemplate(s.name) + '<br>' + (s.companion ? s.companion.quantity : quantity) + ' = %{y:.3g} at t = %{x}<extra></extra>',
   }));
   if (traces.length === 0) { noData(el, 'No finite value to draw.'); return; }
   plot(el, traces, withLegendBelow(el, traces, layout({
