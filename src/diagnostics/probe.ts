@@ -1,4 +1,4 @@
-import { backward } from '../autograd/index.ts';
+import { backward, noGrad } from '../autograd/index.ts';
 import type { Backend } from '../backends/backend.ts';
 import { namesIn } from '../cells/expression.ts';
 import type { CellSpec } from '../cells/spec.ts';
@@ -6,6 +6,7 @@ import { RecurrentNet, type RecurrentNetConfig } from '../nn/recurrentNet.ts';
 import type { StepTrace } from '../ops/cellReference.ts';
 import type { Activation, ProbeGate, ProbeLayer } from '../records/probe.ts';
 import type { Num } from '../records/results.ts';
+import { stack } from '../ops/index.ts';
 import { tensor } from '../tensor/create.ts';
 import { taskLoss } from '../train/losses.ts';
 import type { DType } from '../tensor/dtype.ts';
@@ -98,8 +99,13 @@ function sumSquares(v: Float64Array, width: number, rows: readonly number[], fro
   return s;
 }
 
-async function gradOf(t: Tensor | undefined, size: number): Promise<Float64Array> {
-  return t?.grad ? t.grad.toFloat64ArrayAsync() : new Float64Array(size);
+/** Same-shaped tensors read back with one read (stacked first: on a GPU every read-back is a
+ * round trip, and a probe reads ~(3 + gates)·T of them per layer); null reads as zeros. */
+async function readAll(ts: readonly (Tensor | null | undefined)[], size: number): Promise<Float64Array[]> {
+  const present = ts.filter((t): t is Tensor => !!t);
+  const values = present.length ? await noGrad(() => stack(present, 0)).toFloat64ArrayAsync() : new Float64Array(0);
+  let k = 0;
+  return ts.map((t) => (t ? values.subarray(size * k++, size * k) : new Float64Array(size)));
 }
 
 /** Per unit over the chosen rows: [unit][t] = sqrt(sum over rows of g[row, unit]²). */
@@ -149,10 +155,10 @@ export async function probeGradients(net: RecurrentNet, batch: ProbeBatch, s: Pr
   for (let l = 0; l < config.numLayers; l++) {
     const steps = trace[l];
     layers.push({
-      dh: await Promise.all(out.hidden[l].map((h) => gradOf(h, B * H))),
-      dc: spec.cellState ? await Promise.all(steps.map((st) => gradOf(st.values.get('c_next'), B * H))) : null,
-      dxi: await Promise.all(steps.map((st) => gradOf(st.xi, B * G * H))),
-      activations: await Promise.all(acts.map((a) => Promise.all(steps.map((st) => st.values.get(a.statement)!.toFloat64ArrayAsync())))),
+      dh: await readAll(out.hidden[l].map((h) => h.grad), B * H),
+      dc: spec.cellState ? await readAll(steps.map((st) => st.values.get('c_next')?.grad), B * H) : null,
+      dxi: await readAll(steps.map((st) => st.xi.grad), B * G * H),
+      activations: await Promise.all(acts.map((a) => readAll(steps.map((st) => st.values.get(a.statement)), B * H))),
     });
   }
   return { net, loss: await loss.itemAsync(), layers };
@@ -164,7 +170,7 @@ export function probeModel(config: RecurrentNetConfig, values: ReadonlyMap<strin
 }
 
 /** The probe's report numbers: norms per step, per gate and per unit, saturation, σ_max, reach. */
-export async function probeNet(net: RecurrentNet, batch: ProbeBatch, s: ProbeSettings): Promise<ProbeOutcome> {
+export async function probeNet(net: RecurrentNet, batch: ProbeBatch, s: ProbeSettings, opts: { sigmaMax?: boolean } = {}): Promise<ProbeOutcome> {
   const { config } = net;
   const { loss, layers: grads } = await probeGradients(net, batch, s);
   const [B] = batch.xShape;
@@ -189,7 +195,8 @@ export async function probeNet(net: RecurrentNet, batch: ProbeBatch, s: ProbeSet
       dLdh,
       dLdc,
       gates,
-      sigmaMaxWhh: finite(await sigmaMax(net.param(`rnn.weight_hh_l${l}`)).itemAsync()),
+      // The trainer's gate views skip it: its logged entry has σ_max already.
+      sigmaMaxWhh: opts.sigmaMax === false ? null : finite(await sigmaMax(net.param(`rnn.weight_hh_l${l}`)).itemAsync()),
       reach: gradientReach(dLdh),
       reachC: dLdc ? gradientReach(dLdc) : null,
     });

@@ -368,7 +368,7 @@ async function gateViews(net: RecurrentNet, task: Task, batch: Batch): Promise<G
   try {
     const probed = await probeNet(net, { ...batch, h0: null, c0: null }, {
       loss: task.loss, target: task.targets === 'last' ? 'last' : 'every', sample: null,
-    });
+    }, { sigmaMax: false });
     return probed.layers.map((l) => ({ dLdc: l.dLdc, gates: l.gates }));
   } finally {
     params.forEach((p, i) => {
