@@ -1,10 +1,10 @@
-import { cellSpec, isCellKind, type CellKind } from '../cells/table.ts';
+import { CELL_KINDS, cellSpec, isCellKind, type CellKind } from '../cells/table.ts';
 import type { ProbeBatch } from '../diagnostics/probe.ts';
 import { readSafetensorsFile, SafetensorsError, type SafeTensor, type SafetensorsFile } from '../io/safetensors.ts';
 import { MODEL_METADATA_KEY } from '../experiment/runWeights.ts';
 import type { RecurrentNetConfig } from '../nn/recurrentNet.ts';
 import { modelFromStateDict, StateDictError, type LoadedModel } from '../nn/stateDict.ts';
-import { formatShape } from '../tensor/shape.ts';
+import { formatShape, sameShape } from '../tensor/shape.ts';
 import { UsageError } from './usageError.ts';
 
 /**
@@ -59,7 +59,7 @@ function savedModel(file: SafetensorsFile, path: string): Partial<RecurrentNetCo
 
 function parseCell(cell: string | undefined): CellKind | undefined {
   if (cell === undefined) return undefined;
-  if (!isCellKind(cell)) throw new UsageError(`--cell must be one of lstm, gru, rnn_tanh, rnn_relu, indrnn; got "${cell}"`);
+  if (!isCellKind(cell)) throw new UsageError(`--cell must be one of ${CELL_KINDS.join(', ')}; got "${cell}"`);
   return cell;
 }
 
@@ -82,10 +82,6 @@ function parseTarget(target: string | undefined, loss: 'mse' | 'cross_entropy', 
 function expectedY(loss: 'mse' | 'cross_entropy', target: 'last' | 'every', B: number, T: number, O: number): { shape: number[]; text: string } {
   if (loss === 'mse') return target === 'last' ? { shape: [B, O], text: `[B, outputs] = [${B}, ${O}]` } : { shape: [B, T, O], text: `[B, T, outputs] = [${B}, ${T}, ${O}]` };
   return target === 'last' ? { shape: [B], text: `class indices [B] = [${B}]` } : { shape: [B, T], text: `class indices [B, T] = [${B}, ${T}]` };
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 function readBatch(file: SafetensorsFile, path: string, model: LoadedModel, loss: 'mse' | 'cross_entropy', target: 'last' | 'every'): ProbeBatch {
