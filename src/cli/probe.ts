@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { CELL_KINDS } from '../cells/table.ts';
 import { probeModel } from '../diagnostics/probe.ts';
 import { toJson, writeFileAtomic } from '../io/atomicWrite.ts';
 import { PROBE_SCHEMA, type ProbeResults } from '../records/probe.ts';
@@ -69,7 +70,7 @@ export function registerProbe(program: Command, outcome: CommandOutcome): void {
     .requiredOption('--weights <file>', 'the model: a torch state dict saved as safetensors (examples/torch_to_gradlab.py writes one)')
     .requiredOption('--data <file>', 'the batch as safetensors: x [B, T, inputs], y (targets), optional h0, c0 [layers, B, H]')
     .option('--out <dir>', 'where results.json and index.html go', join('reports', 'probe'))
-    .option('--cell <cell>', 'lstm, gru, rnn_tanh, rnn_relu or indrnn; read from the tensors when they tell (rnn_tanh and rnn_relu look alike)')
+    .option('--cell <cell>', `${CELL_KINDS.join(', ')}; read from the tensors when they tell (rnn_tanh and rnn_relu look alike)`)
     .option('--loss <loss>', 'mse or ce (cross-entropy); by default ce when y holds integers, else mse')
     .option('--target <target>', 'last (the head reads h_T) or every (every h_t); by default read from y\'s shape')
     .option('--prefix <prefix>', 'the recurrent module\'s key prefix, e.g. rnn or encoder.lstm ("" for a bare nn.LSTM state dict); found when there is only one')

@@ -8,6 +8,7 @@ import { hiddenGradNorms } from '../../src/diagnostics/hiddenGradNorms.ts';
 import { RecurrentNet, type RecurrentNetConfig } from '../../src/nn/recurrentNet.ts';
 import { crossEntropyLoss, mseLoss } from '../../src/ops/index.ts';
 import { tensor } from '../../src/tensor/create.ts';
+import { expectClose } from '../helpers/expectClose.ts';
 import { fcParams } from '../helpers/fc.ts';
 import { caseValues, netCaseArb, type NetCase } from './../nn/netCases.ts';
 
@@ -17,7 +18,7 @@ import { caseValues, netCaseArb, type NetCase } from './../nn/netCases.ts';
  * the sequence kernels' bias gradients (the bias gradient of gate block k is the sum over t and
  * batch of dL/d(pre-activation of gate k)), and dL/dc_t, dL/dh_t against the gradient of c0, h0
  * of the same net restarted at t. All in float64: both sides are the same sums in another order,
- * so 1e-10 of the largest magnitude leaves four orders over rounding (as test/parity argues).
+ * so 1e-10 of the largest magnitude leaves four orders over rounding (test/helpers/expectClose.ts).
  */
 
 const settings = (c: NetCase): ProbeSettings & ProbeNumerics => ({ loss: c.loss, target: 'last', sample: null, dtype: 'float64', backend: cpu });
@@ -30,13 +31,6 @@ function batchOf(c: NetCase, v: ReturnType<typeof caseValues>): ProbeBatch {
   };
 }
 
-function expectClose(ours: ArrayLike<number>, theirs: ArrayLike<number>, what: string): void {
-  expect(ours.length, `${what}: length`).toBe(theirs.length);
-  const scale = Math.max(...Array.from(theirs, Math.abs), Number.MIN_VALUE);
-  for (let i = 0; i < ours.length; i++) {
-    if (!(Math.abs(ours[i] - theirs[i]) <= 1e-10 * scale + 1e-300)) expect.fail(`${what}[${i}]: probe ${ours[i]}, other path ${theirs[i]} (scale ${scale})`);
-  }
-}
 
 /** The sequence path's loss, bias gradients and dL/dh_t norms of a case. */
 async function sequencePath(c: NetCase, v: ReturnType<typeof caseValues>) {

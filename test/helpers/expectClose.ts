@@ -14,13 +14,14 @@ export function flat(v: unknown): number[] {
  * where numbers carry fewer than 53 bits and a relative bound means nothing: there an absolute
  * 1e-300 applies. `rel` widens the relative bound where a test has a reason to (float32).
  */
-export function expectClose(ours: readonly number[], theirs: readonly number[], what: string, rel = 1e-10): void {
+export function expectClose(ours: ArrayLike<number>, theirs: ArrayLike<number>, what: string, rel = 1e-10): void {
   expect(ours.length, `${what}: length`).toBe(theirs.length);
-  const scale = Math.max(...theirs.map(Math.abs), Number.MIN_VALUE);
-  ours.forEach((a, i) => {
+  const scale = Math.max(...Array.from(theirs, Math.abs), Number.MIN_VALUE);
+  for (let i = 0; i < ours.length; i++) {
+    const a = ours[i];
     const b = theirs[i];
     if (!(Math.abs(a - b) <= rel * scale + 1e-300)) {
-      expect.fail(`${what}[${i}]: gradlab ${a}, torch ${b} (scale ${scale})`);
+      expect.fail(`${what}[${i}]: ours ${a}, reference ${b} (scale ${scale})`);
     }
-  });
+  }
 }
