@@ -8,8 +8,10 @@ import { defineExperiment } from '../src/experiment/resolve.ts';
 export default defineExperiment({
   name: 'exploding',
   description: 'rnn_tanh with a large recurrent init (radius ~3): no clipping vs norm clipping vs value clipping',
-  notes: 'Watch the global gradient norm: spikes of several orders of magnitude without clipping; clipped runs rescale them (markers). '
-    + 'sigma_max(W_hh) far above the 1/gamma line is the necessary condition for explosion.',
+  notes: 'What this shows: with sigma_max(W_hh) far above the 1/gamma line (the necessary condition for explosion), the global gradient norm '
+    + 'spikes by orders of magnitude without clipping, and clipping rescales every spike (markers). '
+    + 'What it does not show: clipping helping the network learn. At this budget no variant beats the baseline 1/6 on the adding problem, '
+    + 'clipped or not; the learning result Pascanu et al. are cited for is in the pascanu-clipping experiment (and the paper suite).',
   task: { name: 'adding', T: 50, variant: 'arjovsky' },
   steps: 1500,
   seeds: [0, 1, 2],

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 export const LAYERS: readonly (readonly string[])[] = [
   ['cli'],
   ['experiment', 'export'],
-  ['train', 'tasks', 'diagnostics', 'report'],
+  ['train', 'tasks', 'diagnostics', 'report', 'claims'],
   ['nn'],
   ['ops'],
   ['autograd'],

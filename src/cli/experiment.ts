@@ -17,7 +17,9 @@ import type { Results } from '../experiment/results.ts';
 import { runExperimentInWorkers, type RunStore } from '../experiment/runner.ts';
 import type { SaveWeights } from '../experiment/runWeights.ts';
 import { StopFlag } from '../experiment/stopFlag.ts';
-import { validateExperiment } from '../experiment/validate.ts';
+import { validateExperiment, type ValidatedExperiment } from '../experiment/validate.ts';
+import type { RunOverrides } from '../experiment/resolve.ts';
+import { isSuite, runSuite } from './suite.ts';
 import { BACKEND_HELP, backendFromOption, checkBackendName } from './backendOption.ts';
 import { manifestEnv, packageVersion } from './provenance.ts';
 import type { CommandOutcome } from './program.ts';
@@ -29,7 +31,7 @@ import { shownPath } from './shownPath.ts';
 import { UsageError } from './usageError.ts';
 import { printable } from './terminalText.ts';
 
-interface ExperimentCliOptions {
+export interface ExperimentCliOptions {
   seeds?: string;
   steps?: string;
   backend: string;
@@ -93,14 +95,14 @@ function parseSaveWeights(value: string | true | undefined): SaveWeights | undef
 
 /** Checkpoint a few times per run by default: often enough that a kill loses little, rarely
  * enough that writing them costs nothing next to training. */
-function defaultCheckpointEvery(exp: ResolvedExperiment): number {
+export function defaultCheckpointEvery(exp: ResolvedExperiment): number {
   const logged = Math.ceil(exp.steps / exp.logEvery) + 1;
   return Math.max(1, Math.ceil(logged / 4));
 }
 
 /** The command that continues this experiment: the same arguments with --resume (and the folder
  * spelled out), without --force. */
-function resumeCommand(argv: readonly string[], dir: string): string {
+export function resumeCommand(argv: readonly string[], dir: string): string {
   const args = argv.filter((a) => a !== '--force' && a !== '--resume');
   if (!args.some((a) => a === '--out' || a.startsWith('--out='))) args.push('--out', shownPath(dir));
   return `gradlab ${[...args, '--resume'].map(shellQuote).join(' ')}`;
@@ -127,75 +129,122 @@ export function registerExperiment(program: Command, outcome: CommandOutcome): v
     .option('--workers <n>', 'runs trained side by side in worker threads; results are identical for any n (default: one per CPU core)', String(availableParallelism()))
     .addHelpText('after', EXIT_HELP)
     .action(async (nameOrPath: string, opts: ExperimentCliOptions, cmd: Command) => {
-      checkBackendName(opts.backend);
-      let workers = positiveInteger(opts.workers, '--workers');
-      const cores = availableParallelism();
-      if (workers > cores) {
-        // More threads than cores only makes the runs take turns (and hold memory meanwhile).
-        process.stderr.write(`gradlab: --workers ${workers} is more than this machine's ${cores} cores; using ${cores}\n`);
-        workers = cores;
-      }
-      if (opts.backend === 'webgpu') {
-        // One device, driven from this thread: runs take turns on it.
-        if (workers > 1 && cmd.getOptionValueSource('workers') === 'cli') {
-          throw new UsageError('--workers: the webgpu backend runs every run on one device from one thread; drop --workers (or use --backend cpu)');
-        }
-        workers = 1;
-      }
-      const saveWeights = parseSaveWeights(opts.saveWeights);
-      activeFailpoints(); // a malformed GRADLAB_FAILPOINT is bad input, found before anything runs
-      const shard = parseShard(opts.shard, opts.shards, process.env);
-      const checkpointEvery = opts.checkpointEvery === undefined ? null : positiveInteger(opts.checkpointEvery, '--checkpoint-every');
-      const overrides = {
-        quick: opts.quick ?? false,
-        ...(opts.steps !== undefined ? { steps: positiveInteger(opts.steps, '--steps') } : {}),
-        ...(opts.seeds !== undefined ? { seeds: parseSeeds(opts.seeds) } : {}),
-      };
-      // --set edits the raw definition (the strict schema then checks it); --variant keeps the
-      // variants whose resolved names match, before validation sizes and builds them.
-      const definition = selectDefinitionVariants(applySets(await loadExperiment(nameOrPath), opts.set), opts.variant, overrides);
-      const { exp, getTask, estimate } = validateExperiment(definition, { workers, ...overrides, force: opts.force ?? false });
-      const dir = resolve(opts.out ?? join('reports', exp.name));
-      const { backend, device } = await backendFromOption(opts.backend);
-      const { argv } = outcome;
-      const planned: Manifest = {
-        schema: MANIFEST_SCHEMA,
-        experiment: exp.name,
-        gradlab: packageVersion(),
-        numerics: { backend: backend.name, kernels: kernelsOf(backend, device) },
-        configHash: configHash(exp),
-        config: exp,
-        baselines: [...getTask(exp.task).baselines],
-        runs: plannedRuns(exp, shard),
-        shard,
-        startedAt: new Date().toISOString(),
-        command: `gradlab ${argv.filter((a) => a !== '--force').map(shellQuote).join(' ')}`,
-        priorDurationMs: 0,
-      };
-      const manifest = checkOutputFolder(dir, planned, { resume: opts.resume ?? false, force: opts.force ?? false });
-      if (opts.dryRun) {
-        const left = opts.resume ? unfinishedRuns(dir, manifest).length : manifest.runs.length;
-        const of = shard ? ` (shard ${shard.index}/${shard.count} of ${exp.variants.length * exp.seeds.length} runs)` : '';
-        process.stdout.write(`${exp.name}: ${exp.variants.length} variant(s) x ${exp.seeds.length} seed(s), ${exp.steps} steps each; ${left} run(s) to train${of}; would write ${dir}\n`);
-        process.stdout.write(`${describeEstimate(estimate).join('\n')}\n`);
+      const choice = await commonChoices(opts, cmd);
+      if (isSuite(nameOrPath)) {
+        outcome.exitCode = await runSuite(nameOrPath, opts, choice, outcome.argv);
         return;
       }
-      startOutputFolder(dir, manifest, opts.resume ?? false);
-      outcome.exitCode = await runAndWrite(exp, manifest, dir, {
-        backend, device, workers, resume: opts.resume ?? false, argv,
-        checkpointEveryLogged: checkpointEvery ?? defaultCheckpointEvery(exp), saveWeights,
+      const shard = parseShard(opts.shard, opts.shards, process.env);
+      // --set edits the raw definition (the strict schema then checks it); --variant keeps the
+      // variants whose resolved names match, before validation sizes and builds them.
+      const definition = selectDefinitionVariants(applySets(await loadExperiment(nameOrPath), opts.set), opts.variant, choice.overrides);
+      const { backend, device } = await backendFromOption(opts.backend);
+      const dirFor = (name: string): string => resolve(opts.out ?? join('reports', name));
+      const plan = planExperiment(definition, dirFor, choice, { backend, device, shard, argv: outcome.argv });
+      if (opts.dryRun) {
+        process.stdout.write(`${dryRunText(plan, choice.resume)}\n`);
+        return;
+      }
+      startOutputFolder(plan.dir, plan.manifest, choice.resume);
+      outcome.exitCode = await runAndWrite(plan.exp, plan.manifest, plan.dir, {
+        backend, device, workers: choice.workers, resume: choice.resume,
+        resumeCommand: resumeCommand(outcome.argv, plan.dir),
+        checkpointEveryLogged: choice.checkpointEvery ?? defaultCheckpointEvery(plan.exp), saveWeights: choice.saveWeights,
       });
     });
 }
 
-interface RunChoice {
+/** The settings every experiment of a command shares, checked before anything is loaded. */
+export interface CommonChoice {
+  workers: number;
+  saveWeights: SaveWeights | undefined;
+  checkpointEvery: number | null;
+  overrides: RunOverrides & { quick: boolean };
+  resume: boolean;
+  force: boolean;
+}
+
+async function commonChoices(opts: ExperimentCliOptions, cmd: Command): Promise<CommonChoice> {
+  checkBackendName(opts.backend);
+  let workers = positiveInteger(opts.workers, '--workers');
+  const cores = availableParallelism();
+  if (workers > cores) {
+    // More threads than cores only makes the runs take turns (and hold memory meanwhile).
+    process.stderr.write(`gradlab: --workers ${workers} is more than this machine's ${cores} cores; using ${cores}\n`);
+    workers = cores;
+  }
+  if (opts.backend === 'webgpu') {
+    // One device, driven from this thread: runs take turns on it.
+    if (workers > 1 && cmd.getOptionValueSource('workers') === 'cli') {
+      throw new UsageError('--workers: the webgpu backend runs every run on one device from one thread; drop --workers (or use --backend cpu)');
+    }
+    workers = 1;
+  }
+  const saveWeights = parseSaveWeights(opts.saveWeights);
+  activeFailpoints(); // a malformed GRADLAB_FAILPOINT is bad input, found before anything runs
+  const checkpointEvery = opts.checkpointEvery === undefined ? null : positiveInteger(opts.checkpointEvery, '--checkpoint-every');
+  const overrides = {
+    quick: opts.quick ?? false,
+    ...(opts.steps !== undefined ? { steps: positiveInteger(opts.steps, '--steps') } : {}),
+    ...(opts.seeds !== undefined ? { seeds: parseSeeds(opts.seeds) } : {}),
+  };
+  return { workers, saveWeights, checkpointEvery, overrides, resume: opts.resume ?? false, force: opts.force ?? false };
+}
+
+/** An experiment validated and its output folder checked: nothing trained or written yet. */
+export interface ExperimentPlan {
+  exp: ResolvedExperiment;
+  manifest: Manifest;
+  dir: string;
+  estimate: ValidatedExperiment['estimate'];
+}
+
+/**
+ * Validate a definition (sizes, tasks, claims) and check its output folder, `dirFor(name)`.
+ * Throws a one-line error on the first problem.
+ */
+export function planExperiment(
+  definition: unknown, dirFor: (name: string) => string, choice: CommonChoice,
+  run: { backend: Backend; device: string | null; shard: Manifest['shard']; argv: readonly string[] },
+): ExperimentPlan {
+  const { exp, getTask, estimate } = validateExperiment(definition, { workers: choice.workers, ...choice.overrides, force: choice.force });
+  const dir = dirFor(exp.name);
+  const planned: Manifest = {
+    schema: MANIFEST_SCHEMA,
+    experiment: exp.name,
+    gradlab: packageVersion(),
+    numerics: { backend: run.backend.name, kernels: kernelsOf(run.backend, run.device) },
+    configHash: configHash(exp),
+    config: exp,
+    baselines: [...getTask(exp.task).baselines],
+    runs: plannedRuns(exp, run.shard),
+    shard: run.shard,
+    startedAt: new Date().toISOString(),
+    command: `gradlab ${run.argv.filter((a) => a !== '--force').map(shellQuote).join(' ')}`,
+    priorDurationMs: 0,
+  };
+  const manifest = checkOutputFolder(dir, planned, { resume: choice.resume, force: choice.force });
+  return { exp, manifest, dir, estimate };
+}
+
+/** What --dry-run prints for one experiment. */
+export function dryRunText(plan: ExperimentPlan, resume: boolean): string {
+  const { exp, manifest, dir } = plan;
+  const shard = manifest.shard;
+  const left = resume ? unfinishedRuns(dir, manifest).length : manifest.runs.length;
+  const of = shard ? ` (shard ${shard.index}/${shard.count} of ${exp.variants.length * exp.seeds.length} runs)` : '';
+  return `${exp.name}: ${exp.variants.length} variant(s) x ${exp.seeds.length} seed(s), ${exp.steps} steps each; ${left} run(s) to train${of}; would write ${dir}\n${describeEstimate(plan.estimate).join('\n')}`;
+}
+
+export interface RunChoice {
   backend: Backend;
   device: string | null;
   workers: number;
   resume: boolean;
   checkpointEveryLogged: number;
   saveWeights: SaveWeights | undefined;
-  argv: readonly string[];
+  /** The command that continues this run after an interruption. */
+  resumeCommand: string;
 }
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
@@ -204,7 +253,7 @@ const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
  * Train, then assemble results.json and the report from the run files — also when a signal or
  * a crash stops the experiment early, so nothing finished is lost. Returns the exit code.
  */
-async function runAndWrite(exp: ResolvedExperiment, manifest: Manifest, dir: string, choice: RunChoice): Promise<number> {
+export async function runAndWrite(exp: ResolvedExperiment, manifest: Manifest, dir: string, choice: RunChoice): Promise<number> {
   const attemptStarted = Date.now();
   const stop = new StopFlag();
   let signal: NodeJS.Signals | null = null;
@@ -244,7 +293,7 @@ async function runAndWrite(exp: ResolvedExperiment, manifest: Manifest, dir: str
   printSummary(results);
   const unfinished = results.runs.filter((r) => r.status === 'interrupted').length;
   const finished = results.runs.length - unfinished;
-  const resumeLine = `${finished} of ${results.runs.length} runs finished; resume with: ${resumeCommand(choice.argv, dir)}`;
+  const resumeLine = `${finished} of ${results.runs.length} runs finished; resume with: ${choice.resumeCommand}`;
   if (crash) {
     process.stderr.write(`gradlab: the experiment stopped: ${printable(crash.message.split('\n')[0])}; ${resumeLine}\n`);
     return 1;

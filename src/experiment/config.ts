@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CELL_KINDS } from '../cells/table.ts';
+import { claimSchema, type ResolvedClaim } from '../claims/schema.ts';
 import { INIT_SCHEMES } from '../nn/init.ts';
 import { MAX_SEED } from '../tasks/common.ts';
 
@@ -192,6 +193,12 @@ export const experimentSchema = z.strictObject({
   ...budgetSchema.shape,
   defaults: variantDefaultsSchema.default({}),
   variants: z.array(variantSchema).min(1).max(SCHEMA_LIMITS.variants, `at most ${SCHEMA_LIMITS.variants} variants`),
+  /** What papers claim, each with the rule that judges it from the runs (src/claims/). */
+  claims: z.array(claimSchema).max(100, 'at most 100 claims').optional(),
+  /** Training steps at which the report draws the gradient-flow profiles (the logged step
+   * nearest each), instead of the first, middle and last: e.g. [0, 100] for Arjovsky et al.
+   * 2016's figure, at initialisation and after 100 iterations. */
+  flowSteps: z.array(z.number().int().min(0)).min(1).max(3, 'at most 3 steps (three charts)').optional(),
   /** The --quick size: overrides applied for smoke tests (seconds, not minutes). */
   quick: z.strictObject({
     steps: boundedInt(SCHEMA_LIMITS.steps, 'steps').optional(),
@@ -239,4 +246,7 @@ export interface ResolvedExperiment {
   valSize: number;
   earlyStop: Experiment['earlyStop'] | null;
   variants: ResolvedVariant[];
+  /** Claims with each rule's variant named as the runs name it. */
+  claims: ResolvedClaim[];
+  flowSteps: number[] | null;
 }

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { cellSpec } from '../cells/table.ts';
 import { taskDims, type TaskDims } from '../tasks/index.ts';
+import { EVAL_CHUNK } from '../train/evalChunk.ts';
 import type { ResolvedExperiment, ResolvedVariant } from './config.ts';
 import { ExperimentError } from './resolve.ts';
 
@@ -240,19 +241,21 @@ function memoryOf(exp: ResolvedExperiment, v: ResolvedVariant, d: TaskDims, s: S
   const micro = v.batchSize / v.accumulation;
   const N = d.testSize;
   const valN = Math.min(exp.valSize, N);
+  // The test set is evaluated EVAL_CHUNK sequences at a time; only its predictions are whole.
+  const chunk = Math.min(N, EVAL_CHUNK);
   const perSeqData = d.seqLen * d.inputSize + targetsPerSequence(d);
   const objects = s.S * s.L * (s.perStep ? OBJECT_BYTES_PER_STEP.perStep : OBJECT_BYTES_PER_STEP.sequence);
   // Head: logits (and their gradient and softmax) at every step, or at the last one.
   const outSteps = d.targets === 'every_step' ? s.S : 1;
   const trainHead = micro * outSteps * (3 * s.O + s.H) * F32;
-  const evalHead = N * outSteps * s.O * (2 * F32 + F64);
+  const evalHead = chunk * outSteps * s.O * 2 * F32 + N * outSteps * s.O * F64;
   const batch = v.batchSize * perSeqData * F64 + v.batchSize * s.S * s.I * F32;
   const training = batch + micro * s.S * overLayers(s, (i) => trainFloatsPerStep(s, i, v)) * F32 + trainHead + objects;
-  const evaluation = N * s.S * overLayers(s, (i) => evalFloatsPerStep(s, i)) * F32 + N * s.S * s.I * F32 + evalHead + objects;
+  const evaluation = chunk * s.S * overLayers(s, (i) => evalFloatsPerStep(s, i)) * F32 + chunk * s.S * s.I * F32 + evalHead + objects;
   const weightFloats = s.GH * (Math.max(s.I, s.H) + s.H);
   const wasmFloats = Math.max(
     micro * s.S * Math.max(wasmBackwardFloats(s, s.I), s.L > 1 ? wasmBackwardFloats(s, s.H) : 0),
-    N * s.S * Math.max(wasmForwardFloats(s, s.I), s.L > 1 ? wasmForwardFloats(s, s.H) : 0),
+    chunk * s.S * Math.max(wasmForwardFloats(s, s.I), s.L > 1 ? wasmForwardFloats(s, s.H) : 0),
   ) + 2 * weightFloats;
   return {
     // Weights, gradients, the logged steps' snapshot (float32) and the kernels' float64 copies.
@@ -280,7 +283,7 @@ function largestArray(v: ResolvedVariant, d: TaskDims, s: Shape): VariantEstimat
     { what: `the test set's inputs (task.testSize ${N} x ${s.S} steps x ${s.I} inputs)`, elements: N * s.S * s.I, fix: 'lower task.testSize or task.T' },
     { what: `a training batch (batchSize ${v.batchSize} x ${s.S} steps x ${s.I} inputs)`, elements: v.batchSize * s.S * s.I, fix: 'lower batchSize or task.T' },
     { what: `the recurrent weight matrix (${s.G} gates x hiddenSize ${s.H} x ${s.H})`, elements: s.GH * s.H, fix: 'lower hiddenSize' },
-    { what: `a layer's gate pre-activations over the test set (task.testSize ${N} x ${s.S} steps x ${s.GH})`, elements: N * s.S * s.GH, fix: 'lower task.testSize, task.T or hiddenSize' },
+    { what: `a layer's gate pre-activations over a chunk of the test set (${Math.min(N, EVAL_CHUNK)} x ${s.S} steps x ${s.GH})`, elements: Math.min(N, EVAL_CHUNK) * s.S * s.GH, fix: 'lower task.T or hiddenSize' },
     { what: `a layer's gate pre-activations over a micro-batch (${micro} x ${s.S} steps x ${s.GH})`, elements: micro * s.S * s.GH, fix: 'lower batchSize (or raise accumulation), task.T or hiddenSize' },
     { what: `the test set's logits (task.testSize ${N} x ${outSteps} x ${s.O})`, elements: N * outSteps * s.O, fix: 'lower task.testSize or task.T' },
   ];

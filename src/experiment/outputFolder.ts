@@ -99,7 +99,7 @@ export function setupDifference(was: Manifest, now: Manifest): string | null {
     ?? (was.configHash === now.configHash ? null : firstDifference(was.config, now.config, 'config') ?? 'config: the configuration hash differs');
 }
 
-function readManifest(dir: string): Manifest | null {
+export function readManifest(dir: string): Manifest | null {
   const file = join(dir, MANIFEST_FILE);
   if (!existsSync(file)) return null;
   try {

@@ -334,5 +334,10 @@ export function selectDefinitionVariants(definition: unknown, patterns: readonly
   // resolveExperiment succeeded, so the definition is an object with a list of variants, one per
   // resolved variant in the same order.
   const def = definition as Record<string, unknown> & { variants: unknown[] };
-  return { ...def, variants: keep.map((i) => def.variants[i]) };
+  // A claim is judged on its variants' runs: one whose variants are not all kept has nothing to
+  // be judged on, and goes with them.
+  const kept = new Set(keep.flatMap((i) => [exp.variants[i].name, (def.variants[i] as { name: string }).name]));
+  const claims = exp.claims.length === 0 ? undefined : (def.claims as { rules: { variant: string }[] }[])
+    .filter((_, i) => exp.claims[i].rules.every((r) => kept.has(r.variant)));
+  return { ...def, variants: keep.map((i) => def.variants[i]), ...(claims ? { claims } : {}) };
 }

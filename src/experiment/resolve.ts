@@ -1,3 +1,4 @@
+import type { ClaimDefinition, ResolvedClaim } from '../claims/schema.ts';
 import { zodLine } from '../io/zodLine.ts';
 import type { z } from 'zod';
 import {
@@ -99,6 +100,7 @@ export function resolveExperiment(definition: unknown, overrides: RunOverrides =
     if (names.has(v.name)) throw new ExperimentError(`experiment.variants: the name "${v.name}" is used twice; names must be unique`);
     names.add(v.name);
   }
+  const claims = resolveClaims(e.claims ?? [], e.variants.map((v) => v.name), variants.map((v) => v.name));
   const steps = overrides.steps ?? q.steps ?? e.steps;
   const seeds = overrides.seeds ?? q.seeds ?? e.seeds;
   return {
@@ -113,7 +115,33 @@ export function resolveExperiment(definition: unknown, overrides: RunOverrides =
     valSize: q.valSize ?? e.valSize,
     earlyStop: e.earlyStop ?? null,
     variants,
+    claims,
+    flowSteps: e.flowSteps ?? null,
   };
+}
+
+/**
+ * A claim's rules name variants as the definition does ("lstm T={T}"); the runs carry resolved
+ * names ("lstm T=100", or T=12 under --quick). Each rule must name exactly one variant, and ids
+ * must be unique.
+ */
+function resolveClaims(claims: ClaimDefinition[], rawNames: string[], resolvedNames: string[]): ResolvedClaim[] {
+  const ids = new Set<string>();
+  return claims.map((c, i) => {
+    if (ids.has(c.id)) throw new ExperimentError(`experiment.claims[${i}].id: "${c.id}" is used twice; ids must be unique`);
+    ids.add(c.id);
+    return {
+      ...c,
+      rules: c.rules.map((r, j) => {
+        const at = rawNames.flatMap((n, k) => (n === r.variant || resolvedNames[k] === r.variant ? [k] : []));
+        if (at.length !== 1) {
+          const why = at.length === 0 ? 'no variant has that name' : `${at.length} variants have that name`;
+          throw new ExperimentError(`experiment.claims[${i}].rules[${j}].variant: "${r.variant}": ${why}; name one of ${rawNames.map((n) => JSON.stringify(n)).join(', ')}`);
+        }
+        return { ...r, variant: resolvedNames[at[0]] };
+      }),
+    };
+  });
 }
 
 /** Typed helper for experiments/*.ts files. */

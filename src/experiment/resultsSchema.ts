@@ -16,6 +16,7 @@ const logEntry = z.looseObject({
   paramGradNorms: z.record(z.string(), num),
   sigmaMaxWhh: z.array(num).optional(),
   updateRatio: num.optional(),
+  valMetrics: z.record(z.string(), num).optional(),
   gates: z.array(z.looseObject({
     dLdc: z.array(num).nullable(),
     gates: z.array(z.looseObject({ name: z.string(), activation: z.string(), gradNorm: z.array(num), saturation: z.array(z.number()), saturationHigh: z.array(z.number()) })),
@@ -30,6 +31,8 @@ const run = z.looseObject({
   durationMs: z.number(),
   log: z.array(logEntry),
   metrics: z.record(z.string(), num),
+  metricErrors: z.record(z.string(), num).optional(),
+  testSize: z.number().int().min(0).optional(),
   summary: z.unknown(),
 });
 export const resultsFileSchema = z.looseObject({

@@ -46,6 +46,27 @@ function checkEarlyStop(exp: ResolvedExperiment, getTask: (spec: TaskSpec) => Ta
   });
 }
 
+/** A claim's metric must be one its variant's task reports (a validation metric for a crossing
+ * rule, which the log records for every task metric), and a 'baseline' threshold needs the task
+ * to have one for that metric: found now, not as a "not judged" after the runs. */
+function checkClaims(exp: ResolvedExperiment, getTask: (spec: TaskSpec) => Task): void {
+  exp.claims.forEach((c, i) => c.rules.forEach((r, j) => {
+    const at = `experiment.claims[${i}].rules[${j}]`;
+    const v = exp.variants.find((x) => x.name === r.variant);
+    if (!v) throw new ExperimentError(`${at}.variant: no variant "${r.variant}"`);
+    const task = getTask(v.task);
+    for (const m of [r.metric, ...(typeof r.than === 'object' ? [r.than.metric] : [])]) {
+      if (!task.metricNames.includes(m)) {
+        throw new ExperimentError(`${at}: "${m}" is not a metric of variant "${v.name}" (task ${task.name}); choose one of ${task.metricNames.join(', ')}`);
+      }
+    }
+    if (r.than === 'baseline' && !task.baselines.some((b) => b.metric === r.metric)) {
+      const have = [...new Set(task.baselines.map((b) => b.metric))];
+      throw new ExperimentError(`${at}.than: task ${task.name} has no baseline for "${r.metric}"${have.length ? ` (it has one for ${have.join(', ')})` : ''}; give a number instead`);
+    }
+  }));
+}
+
 /** Settings that only some cells have (a forget-gate bias, a matrix init): checked here, before
  * the first step, with the same rule RecurrentNet.create applies. */
 function checkCellSettings(exp: ResolvedExperiment): void {
@@ -67,5 +88,6 @@ export function validateExperiment(definition: unknown, opts: ValidateOptions = 
   checkLimits(exp, estimate, { force: opts.force, totalMemoryBytes: opts.totalMemoryBytes ?? totalmem() });
   const getTask = prepareTasks(exp);
   checkEarlyStop(exp, getTask);
+  checkClaims(exp, getTask);
   return { exp, getTask, estimate };
 }

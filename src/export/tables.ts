@@ -97,12 +97,14 @@ function reachCells(list: GradientReach[] | undefined): Cell[] {
 /** One row per run: its outcome, every metric and the summary of its top layer. */
 export function runsTable(results: ExportInput): Table {
   const metrics = union(results.runs.map((r) => Object.keys(r.metrics)));
+  const errors = union(results.runs.map((r) => Object.keys(r.metricErrors ?? {})));
   const reachColumns = (at: string): Column[] => [
     double(`summary.${at}.top.decadesPerStep`), int(`summary.${at}.top.reach`), double(`summary.${at}.top.firstToLast`),
   ];
   const measured = [
     int('stepsRun'), double('durationMs'), int('divergedAtStep'), bool('earlyStopped'), string('error'),
     ...metrics.map((m) => double(`metrics.${m}`)),
+    ...errors.map((m) => double(`metricErrors.${m}`)), int('testSize'),
     ...reachColumns('reachAtStart'), ...reachColumns('reachAtEnd'),
     double('summary.pascanuGamma'), bool('summary.vanishingGuaranteed.top'),
   ];
@@ -112,6 +114,7 @@ export function runsTable(results: ExportInput): Table {
     yield [
       run.stepsRun, run.durationMs, orNull(run.divergedAtStep), orNull(run.earlyStopped), orNull(run.error),
       ...metrics.map((m) => orNull(run.metrics[m])),
+      ...errors.map((m) => orNull(run.metricErrors?.[m])), orNull(run.testSize),
       ...reachCells(s?.reachAtStart), ...reachCells(s?.reachAtEnd),
       orNull(s?.pascanuGamma), orNull(vanishing?.[vanishing.length - 1]),
     ];

@@ -18,6 +18,8 @@ export interface LogEntry {
   loss: Num;
   /** Loss on the validation subset, when evaluated at this step. */
   valLoss?: Num;
+  /** The task's metrics on the validation subset at this step (when valLoss is). */
+  valMetrics?: Record<string, Num>;
   /** Global L2 norm of the gradient before clipping. */
   gradNorm: Num;
   clipped: boolean;
@@ -83,6 +85,11 @@ export interface RunResult {
   durationMs: number;
   log: LogEntry[];
   metrics: Record<string, Num>;
+  /** Standard error of each metric that is a mean over the test sequences (sd / sqrt(n) of the
+   * per-sequence values; tasks/standardErrors.ts): what a verdict's margin is made of. */
+  metricErrors?: Record<string, Num>;
+  /** Sequences in the test set the metrics were measured on. */
+  testSize?: number;
   summary: RunSummary | null;
 }
 

@@ -1,12 +1,14 @@
 import type { Num, Results, RunResult } from '../records/results.ts';
 import { REACH_THRESHOLD } from '../diagnostics/gradientReach.ts';
+import { judgeClaims } from '../claims/judge.ts';
+import { renderClaims } from './claimsRender.ts';
 import { clientScript } from './client.ts';
 import { cutMiddle } from './client/format.ts';
 import { escapeHtml as h } from './escape.ts';
 import { duration, metaItem, pageHtml } from './html.ts';
 import { fmt, meanStd, type MeanStd } from './stats.ts';
 import { verdicts, type Verdict } from './verdict.ts';
-import { buildView, configVariants, runsOf, variantNames, type ReportView, type VariantView } from './view.ts';
+import { buildView, configVariants, FLOW_LABELS, requestedFlowSteps, runsOf, variantNames, type ReportView, type VariantView } from './view.ts';
 
 /**
  * results.json -> one HTML document. Every string from the results is escaped here; the raw
@@ -140,13 +142,19 @@ function renderPanels(results: Results, view: ReportView, vs: Verdict[]): string
 </section>`;
 }
 
-function renderFlow(): string {
-  const fig = (label: string, title: string) => `<figure><figcaption>${title}</figcaption><div class="chart chart-flow" id="flow-${label}"></div></figure>`;
+function renderFlow(requested: number[] | null): string {
+  const fig = (label: string, title: string) => `<figure><figcaption>${h(title)}</figcaption><div class="chart chart-flow" id="flow-${label}"></div></figure>`;
+  const figures = requested && requested.length > 0
+    ? requested.slice(0, FLOW_LABELS.length).map((step, i) => fig(FLOW_LABELS[i], step === 0 ? 'At initialisation (step 0)' : `After ${step} steps`)).join('')
+    : `${fig('start', 'Start of training')}${fig('middle', 'Middle of training')}${fig('end', 'End of training')}`;
+  const when = requested && requested.length > 0
+    ? `at the logged step nearest each of steps ${requested.join(', ')} (chosen by the experiment)`
+    : 'at the first, middle and last logged step of each variant';
   return `<section id="sec-flow">
   <h2>Gradient flow back through time</h2>
-  <p class="caption">‖dL/dh_t‖ against t (log scale) at the first, middle and last logged step of each variant: line = median over seeds, band = min..max over seeds. A flat line means the gradient reaches the start of the sequence; a straight falling line (going left) means exponential vanishing.
+  <p class="caption">‖dL/dh_t‖ against t (log scale) ${h(when)}: line = median over seeds, band = min..max over seeds. A flat line means the gradient reaches the start of the sequence; a straight falling line (going left) means exponential vanishing.
   <label>Scale <select id="flow-scale"><option value="abs">absolute ‖dL/dh_t‖</option><option value="rel">relative to ‖dL/dh_T‖ (per seed)</option></select></label></p>
-  <div class="grid3">${fig('start', 'Start of training')}${fig('middle', 'Middle of training')}${fig('end', 'End of training')}</div>
+  <div class="grid3">${figures}</div>
 </section>`;
 }
 
@@ -267,9 +275,10 @@ export function renderReport(results: Results, opts: RenderOptions): string {
     gradlab: results.env?.gradlab ?? '',
     main: `${renderHeader(results)}
 <div id="render-error" class="error" hidden></div>
+${renderClaims(judgeClaims(results), results)}
 ${renderToolbar(view)}
 ${renderPanels(results, view, vs)}
-${renderFlow()}
+${renderFlow(requestedFlowSteps(results))}
 ${renderGates(view)}
 ${renderTraining(results, view)}
 ${renderMetrics(results, view)}

@@ -66,6 +66,7 @@ section h3 { margin: 12px 0 4px; }
 h3 .n { color: var(--muted); font-weight: 400; font-size: 12px; margin-left: 6px; }
 .notes details { display: inline; margin-left: 6px; }
 .notes pre { margin: 4px 0 0; max-height: 200px; overflow: auto; }
+.warning { margin: 8px 0; padding: 6px 10px; border: 1px solid #d4a72c; background: #fff8c5; border-radius: 6px; color: #3d2e00; }
 .error { margin: 10px 0; padding: 8px 12px; border: 1px solid var(--bad); background: #ffebe9; border-radius: 6px; color: var(--bad); }
 table { border-collapse: collapse; font-size: 12.5px; margin-top: 4px; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: left; vertical-align: top; }
@@ -82,6 +83,19 @@ tr.run-diverged td { background: #fff5f5; }
 tr.run-failed td { background: #ffebe9; }
 td.error-text code { white-space: pre-wrap; color: var(--bad); }
 details pre { background: var(--bg-soft); border: 1px solid var(--line); border-radius: 6px; padding: 10px; overflow: auto; max-height: 480px; }
+#claims-table td, #paper-claims td { max-width: 560px; }
+#claims-table q, #paper-claims q { font-style: italic; }
+#claims-table cite, #paper-claims cite { color: var(--muted); font-size: 11.5px; }
+ul.rules { margin: 0; padding-left: 16px; }
+ul.rules > li { margin-bottom: 6px; }
+.rule { font-weight: 600; }
+.measured { font-variant-numeric: tabular-nums; }
+ul.seeds { margin: 2px 0; padding-left: 16px; font-size: 11.5px; font-variant-numeric: tabular-nums; }
+.verdict { font-weight: 600; padding: 0 6px; border-radius: 3px; white-space: nowrap; }
+.verdict-reproduced { color: #fff; background: var(--good); }
+.verdict-partly { color: #3d2e00; background: #f5d66b; }
+.verdict-not-reproduced { color: #fff; background: var(--bad); }
+.verdict-not-judged { color: var(--muted); border: 1px solid var(--line); }
 footer { margin-top: 30px; color: var(--muted); font-size: 12px; }
 @media print { .toolbar { position: static; } }
 `;

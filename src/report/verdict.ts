@@ -1,5 +1,6 @@
 import type { GradientReach, Results, RunResult } from '../records/results.ts';
 import { REACH_THRESHOLD } from '../diagnostics/gradientReach.ts';
+import { MARGIN_SE, sideOf, type Side } from '../claims/statistics.ts';
 import { fmt, median } from './stats.ts';
 import { runsOf, variantNames } from './view.ts';
 
@@ -149,20 +150,34 @@ export function verdictFor(results: Results, variant: string): Verdict {
   if (interrupted.length > 0) {
     sentences.push(`${interrupted.length} of ${plural(runs.length, 'seed')} did not finish (interrupted after ${interrupted.map((r) => r.stepsRun).join(', ')} steps; resume to complete them): what is said here holds only for what they logged.`);
   }
-  // The task's loss baseline.
+  // The task's loss baseline, judged with the test estimate's sampling error.
   const base = (results.baselines ?? []).find((b) => b.metric === 'loss');
   if (base) {
-    const losses = runs.map((r) => r.metrics?.loss).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-    if (losses.length > 0) {
-      const below = losses.filter((v) => v < base.value).length;
-      const m = median(losses);
-      const finiteNote = losses.length < runs.length ? ' with a finite loss' : '';
-      sentences.push(below === 0
-        ? `Final loss ${fmt(m)} (median): not below the baseline ${fmt(base.value)} in any of ${plural(losses.length, 'seed')}${finiteNote} — it does not beat the baseline.`
-        : `Final loss ${fmt(m)} (median): below the baseline ${fmt(base.value)} in ${below} of ${plural(losses.length, 'seed')}${finiteNote}.`);
-    }
+    const scored = runs.filter((r) => typeof r.metrics?.loss === 'number' && Number.isFinite(r.metrics.loss));
+    if (scored.length > 0) sentences.push(baselineSentence(scored, base.value));
   }
   return { variant, label, sentences, layers };
+}
+
+/**
+ * "beats the baseline in k of n seeds": a seed beats it only when its test loss is below by more
+ * than MARGIN_SE standard errors of the test estimate (claims/statistics.ts); closer than that it
+ * is at the baseline, whatever the sign of the difference.
+ */
+function baselineSentence(scored: readonly RunResult[], baseline: number): string {
+  const sides = scored.map((r) => sideOf(r.metrics.loss, r.metricErrors?.loss ?? null, baseline, 'below'));
+  const count = (side: Side): number => sides.filter((x) => x === side).length;
+  const ses = scored.map((r) => r.metricErrors?.loss).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  const m = median(scored.map((r) => r.metrics.loss));
+  const n = plural(scored.length, 'seed');
+  const margin = ses.length > 0
+    ? `by more than ${MARGIN_SE} standard errors of the test estimate (margin ≈ ${fmt(MARGIN_SE * (median(ses) ?? 0), 2)})`
+    : 'as points (no standard error was recorded)';
+  const parts = [`beats the baseline ${fmt(baseline)} in ${count('beyond')} of ${n}`];
+  if (count('within') > 0) parts.push(`is at it (within the margin) in ${count('within')}`);
+  if (count('short') > 0) parts.push(`is worse than it in ${count('short')}`);
+  const lead = count('beyond') === 0 ? ' — it does not beat the baseline' : count('beyond') < scored.length ? ' — it beats the baseline only in some seeds' : '';
+  return `Final loss ${fmt(m)} (median): compared ${margin}, it ${parts.join(', ')}${lead}.`;
 }
 
 export function verdicts(results: Results): Verdict[] {

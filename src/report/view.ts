@@ -195,15 +195,33 @@ function layerCount(runs: readonly RunResult[], cfg: VariantConfig | undefined):
   return Math.max(n, 1);
 }
 
+/** The experiment's `flowSteps`, when its configuration has them. */
+export function requestedFlowSteps(results: Results): number[] | null {
+  const cfg = results.config;
+  if (typeof cfg !== 'object' || cfg === null) return null;
+  const steps = (cfg as { flowSteps?: unknown }).flowSteps;
+  return Array.isArray(steps) && steps.every((s) => Number.isInteger(s) && s >= 0) ? steps as number[] : null;
+}
+
 function seqLen(runs: readonly RunResult[]): number {
   let T = 0;
   for (const r of runs) for (const e of r.log ?? []) for (const row of e.dLdh ?? []) T = Math.max(T, row?.length ?? 0);
   return T;
 }
 
-/** The logged steps nearest the start, the middle and the end of training. */
-export function flowSteps(steps: readonly number[]): { label: string; step: number }[] {
+/** The labels of the flow charts, in order (render.ts gives each a figure). */
+export const FLOW_LABELS = ['start', 'middle', 'end'] as const;
+
+/** The logged steps nearest the start, the middle and the end of training, or, when the
+ * experiment asks for steps (its `flowSteps`), the logged step nearest each of those. */
+export function flowSteps(steps: readonly number[], requested: readonly number[] | null = null): { label: string; step: number }[] {
   if (steps.length === 0) return [];
+  if (requested && requested.length > 0) {
+    return requested.slice(0, FLOW_LABELS.length).map((want, i) => ({
+      label: FLOW_LABELS[i],
+      step: steps.reduce((best, s) => (Math.abs(s - want) < Math.abs(best - want) ? s : best), steps[0]),
+    }));
+  }
   const first = steps[0];
   const last = steps[steps.length - 1];
   const mid = (first + last) / 2;
@@ -285,7 +303,7 @@ export function buildView(results: Results): ReportView {
       }));
     }
     linear.push(heatLinear);
-    const flow: FlowProfile[] = flowSteps(aligned.map((a) => a.step)).map(({ label, step }) => {
+    const flow: FlowProfile[] = flowSteps(aligned.map((a) => a.step), requestedFlowSteps(results)).map(({ label, step }) => {
       const entries = aligned.find((a) => a.step === step)!.entries;
       const abs: FlowProfile['abs'] = [];
       const rel: FlowProfile['rel'] = [];

@@ -128,6 +128,7 @@ export function addingTask(opts: AddingOptions): Task {
     targets: 'last',
     baselines,
     metricNames: variant === 'arjovsky' ? ['loss', 'mse'] : ['loss', 'mse', 'accuracy'],
+    sequenceMeans: variant === 'arjovsky' ? ['loss', 'mse'] : ['loss', 'mse', 'accuracy'],
     trainSampler(rng: Rng, batchSize: number) {
       const B = requireBatchSize(batchSize);
       return () => generate(rng, B);

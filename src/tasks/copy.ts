@@ -73,6 +73,7 @@ export function copyTask(opts: CopyOptions): Task {
       { metric: 'accuracy', value: 1 / COPY_SYMBOLS, note: 'memoryless strategy: a uniform guess among the 8 symbols' },
     ],
     metricNames: ['loss', 'accuracy', 'sequenceAccuracy'],
+    sequenceMeans: ['loss', 'accuracy', 'sequenceAccuracy'],
     trainSampler(rng: Rng, batchSize: number) {
       const B = requireBatchSize(batchSize);
       return () => generate(rng, B);

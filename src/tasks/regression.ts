@@ -136,6 +136,7 @@ export function regressionTask(opts: RegressionOptions): Task {
     targets: 'last',
     baselines,
     metricNames: ['loss', 'mse', 'r2', 'lstsqMse', 'lstsqR2'],
+    sequenceMeans: ['loss', 'mse'],
     trainSampler(rng: Rng, batchSize: number) {
       const size = requireBatchSize(batchSize);
       const order = Array.from({ length: N }, (_, i) => i);

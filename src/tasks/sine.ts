@@ -79,6 +79,7 @@ export function sineTask(opts: SineOptions): Task {
       },
     ],
     metricNames: ['loss', 'mse'],
+    sequenceMeans: ['loss', 'mse'],
     trainSampler(rng: Rng, batchSize: number) {
       const B = requireBatchSize(batchSize);
       return () => generate(rng, B);

@@ -40,6 +40,10 @@ export interface Task {
   /** The keys `metrics()` returns, known before any prediction: an experiment's earlyStop.metric
    * is checked against them before the first step (a misspelt metric would never stop a run). */
   readonly metricNames: readonly string[];
+  /** The metrics that are a mean over test sequences of a per-sequence value (every sequence
+   * weighing the same): their standard error is measured (standardErrors.ts) and verdicts
+   * compare them with a margin. Not R² or constants. */
+  readonly sequenceMeans: readonly string[];
   /** A stateful sampler of training batches (fresh sequences, or epochs over a fixed set). */
   trainSampler(rng: Rng, batchSize: number): () => Batch;
   /** The fixed evaluation set. */

@@ -91,6 +91,7 @@ export function temporalOrderTask(opts: TemporalOrderOptions): Task {
       { metric: 'accuracy', value: 1 / NUM_CLASSES, note: 'chance: 4 equally likely classes' },
     ],
     metricNames: ['loss', 'accuracy'],
+    sequenceMeans: ['loss', 'accuracy'],
     trainSampler(rng: Rng, batchSize: number) {
       const B = requireBatchSize(batchSize);
       return () => generate(rng, B);

@@ -11,6 +11,8 @@ import { beginScope, keep, scope } from '../tensor/scope.ts';
 import type { Rng } from '../tensor/rng.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { sliceBatch } from '../tasks/batch.ts';
+import { EVAL_CHUNK } from './evalChunk.ts';
+import { sequenceStandardErrors } from '../tasks/standardErrors.ts';
 import type { Batch, Task } from '../tasks/task.ts';
 import { clipGradNormWith, clipGradValue, normOfNorms } from './clipping.ts';
 import { taskLoss, type LossKind } from './losses.ts';
@@ -37,7 +39,7 @@ export interface TrainConfig {
 
 /** What train() returns: the training part of a RunResult (the runner adds variant, seed, the
  * duration and, for a run that threw, 'failed' with its error). */
-export interface TrainResult extends Pick<RunResult, 'divergedAtStep' | 'stepsRun' | 'clipPerStep' | 'log' | 'metrics' | 'summary'> {
+export interface TrainResult extends Pick<RunResult, 'divergedAtStep' | 'stepsRun' | 'clipPerStep' | 'log' | 'metrics' | 'metricErrors' | 'testSize' | 'summary'> {
   /** 'interrupted': stopped at a step boundary by `shouldStop`, after a checkpoint. */
   status: Exclude<RunStatus, 'failed'>;
   earlyStopped: boolean;
@@ -62,6 +64,7 @@ export interface ResumePoint {
 }
 
 const finite = (x: number): Num => (Number.isFinite(x) ? x : null);
+const finiteRecord = (r: Record<string, number>): Record<string, Num> => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, finite(v)]));
 
 function toTensors(net: RecurrentNet, b: Batch): { x: Tensor; y: Tensor } {
   const p = net.param('head.bias');
@@ -69,8 +72,33 @@ function toTensors(net: RecurrentNet, b: Batch): { x: Tensor; y: Tensor } {
   return { x: tensor(b.x, b.xShape, opts), y: tensor(b.y, b.yShape, opts) };
 }
 
-/** Predictions of the net on a batch (no graph), as the task's metrics expect them. */
+/**
+ * Predictions of the net on a batch (no graph), as the task's metrics expect them, evaluated
+ * EVAL_CHUNK sequences at a time. Every loss is a mean over equally many elements per sequence,
+ * so the batch's loss is the chunks' losses weighted by their sequences.
+ */
 export async function predict(net: RecurrentNet, task: Task, b: Batch): Promise<{ pred: Float64Array; loss: number }> {
+  const B = b.xShape[0];
+  if (B <= EVAL_CHUNK) return predictChunk(net, task, b);
+  const parts: Float64Array[] = [];
+  let lossSum = 0;
+  for (let start = 0; start < B; start += EVAL_CHUNK) {
+    const end = Math.min(B, start + EVAL_CHUNK);
+    // Each chunk's device tensors go when it is read back.
+    const r = await scope(() => predictChunk(net, task, sliceBatch(b, start, end)));
+    parts.push(r.pred);
+    lossSum += r.loss * (end - start);
+  }
+  const pred = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    pred.set(p, at);
+    at += p.length;
+  }
+  return { pred, loss: lossSum / B };
+}
+
+async function predictChunk(net: RecurrentNet, task: Task, b: Batch): Promise<{ pred: Float64Array; loss: number }> {
   const { output, loss } = noGrad(() => {
     const { x, y } = toTensors(net, b);
     const out = net.forward(x, { outputs: task.targets === 'last' ? 'last' : 'every_step' });
@@ -322,9 +350,10 @@ export async function train(
         entry.updateRatio = finite(total(dNorm) / total(wNorm));
         const val = await predict(net, task, valSet);
         entry.valLoss = finite(val.loss);
+        const m = task.metrics(val.pred, valSet);
+        entry.valMetrics = finiteRecord(m);
         hooks.onLog?.(entry);
         if (cfg.earlyStop) {
-          const m = task.metrics(val.pred, valSet);
           if (metricCrossed(m[cfg.earlyStop.metric] ?? (cfg.earlyStop.metric === 'valLoss' ? val.loss : undefined), cfg.earlyStop)) {
             earlyStopped = true;
             step++;
@@ -345,13 +374,15 @@ export async function train(
   }
 
   let metrics: Record<string, Num> = {};
+  let metricErrors: Record<string, Num> = {};
   if (status === 'ok') {
     const test = await scope(() => predict(net, task, testSet));
-    metrics = Object.fromEntries(Object.entries(task.metrics(test.pred, testSet)).map(([k, v]) => [k, finite(v)]));
+    metrics = finiteRecord(task.metrics(test.pred, testSet));
+    metricErrors = finiteRecord(sequenceStandardErrors(task, test.pred, testSet));
   }
   for (const s of optimizer.state()) for (const b of s?.buffers ?? []) b.dispose();
   return {
-    status, divergedAtStep, stepsRun: step, earlyStopped, log, metrics, summary: summarize(log, net.config.cell),
+    status, divergedAtStep, stepsRun: step, earlyStopped, log, metrics, metricErrors, testSize: testSet.xShape[0], summary: summarize(log, net.config.cell),
     ...(cfg.clip.kind !== 'none' ? { clipPerStep } : {}),
   };
 }

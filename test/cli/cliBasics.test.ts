@@ -17,7 +17,10 @@ describe('what every CLI has', () => {
   it('list --json gives every shipped experiment with its description', async () => {
     const r = await runMain(['list', '--json']);
     const list = JSON.parse(r.stdout) as { name: string; description: string }[];
-    expect(list.map((e) => e.name)).toEqual(['accumulation', 'exploding', 'residual', 'seed-regression', 'vanishing']);
+    expect(list.map((e) => e.name)).toEqual([
+      'accumulation', 'arjovsky-adding', 'arjovsky-copy', 'exploding', 'hochreiter-adding', 'irnn-adding', 'pascanu-clipping',
+      'residual', 'seed-regression', 'vanishing', 'paper',
+    ]);
     expect(list.every((e) => e.description.length > 10)).toBe(true);
   });
 

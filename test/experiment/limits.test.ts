@@ -157,7 +157,12 @@ describe('the size estimate', () => {
 describe('hard limits are refused always, soft limits unless force', () => {
   it('T = 100000 (inside the schema) needs more WebAssembly memory than exists: refused even with force, in well under a second', () => {
     const started = performance.now();
-    const e = def((x) => (x.task = { name: 'sine', T: 100_000 }));
+    // A batch of 256 sequences of 100000 steps: the backward's kernel memory. (The test set is
+    // evaluated 256 sequences at a time, so its 1000 sequences need no more.)
+    const e = def((x) => {
+      x.task = { name: 'sine', T: 100_000 };
+      x.batchSize = 256;
+    });
     const message = refusal(e, { force: true });
     expect(message).toMatch(/^experiment\.variants\[0\] \("a"\): the float32 kernels would need .* GiB of WebAssembly memory .* over its 4 GiB address space; lower task\.T/);
     expect(message).not.toMatch(/--force/);

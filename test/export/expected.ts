@@ -81,6 +81,7 @@ export function expectedRuns(results: Results, row: Row, column: string): Cell {
   if (id !== undefined) return id;
   const { run } = runOf(results, row);
   if (column.startsWith('metrics.')) return nul(run.metrics[column.slice('metrics.'.length)]);
+  if (column.startsWith('metricErrors.')) return nul(run.metricErrors?.[column.slice('metricErrors.'.length)]);
   const reach = /^summary\.(reachAtStart|reachAtEnd)\.top\.(\w+)$/.exec(column);
   if (reach) return top(run.summary?.[reach[1] as 'reachAtStart' | 'reachAtEnd'], reach[2]);
   if (column === 'summary.pascanuGamma') return nul(run.summary?.pascanuGamma);

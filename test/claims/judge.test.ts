@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { measuredText, ruleText } from '../../src/claims/describe.ts';
+import { judgeClaims, judgeRule } from '../../src/claims/judge.ts';
+import type { Rule } from '../../src/claims/schema.ts';
+import type { LogEntry, Results, RunResult, RunStatus } from '../../src/records/results.ts';
+
+/** A run with only what the judge reads. */
+function run(variant: string, seed: number, metrics: Record<string, number | null>, errors: Record<string, number | null> = {}, status: RunStatus = 'ok', log: Partial<LogEntry>[] = []): RunResult {
+  return { variant, seed, status, stepsRun: 100, durationMs: 1, log: log as LogEntry[], metrics, metricErrors: errors, summary: null };
+}
+
+function results(runs: RunResult[], claims: unknown[] = [], baselines = [{ metric: 'loss', value: 1 / 6, note: 'predict 1' }]): Results {
+  return {
+    schema: 'gradlab.results/1',
+    experiment: 'x', description: '',
+    config: { quick: false, claims, variants: [{ name: 'lstm', batchSize: 8 }, { name: 'rnn', batchSize: 8 }] },
+    baselines,
+    env: { gradlab: '0', node: '20', backend: 'cpu', platform: 'linux', gitCommit: null, startedAt: '', durationMs: 0, command: '' },
+    runs,
+  } as unknown as Results;
+}
+
+const beatsBaseline: Rule = { kind: 'final', variant: 'lstm', metric: 'loss', direction: 'below', than: 'baseline', expect: 'success' };
+
+describe('judgeRule, final metric against the baseline with the sampling margin', () => {
+  it('counts a seed only when it is below the baseline by more than 2 SE; 5 of 5 is reproduced', () => {
+    // Baseline 1/6 = 0.16667. SE 0.01 -> margin 0.02: 0.14 is beyond (0.0267), 0.15 within (0.0167).
+    const r = results([0, 1, 2, 3, 4].map((s) => run('lstm', s, { loss: 0.001 * (s + 1) }, { loss: 0.0001 })));
+    const j = judgeRule(beatsBaseline, r);
+    expect([j.k, j.n, j.verdict]).toEqual([5, 5, 'reproduced']);
+    expect(j.values.mean).toBeCloseTo(0.003, 12);
+    expect(j.typicalSe).toBe(0.0001);
+  });
+
+  it('4 of 5 is partly; the seed within the margin is the one not counted as claimed', () => {
+    const r = results([
+      run('lstm', 0, { loss: 0.14 }, { loss: 0.01 }),
+      run('lstm', 1, { loss: 0.15 }, { loss: 0.01 }),
+      run('lstm', 2, { loss: 0.01 }, { loss: 0.01 }),
+      run('lstm', 3, { loss: 0.02 }, { loss: 0.01 }),
+      run('lstm', 4, { loss: 0.03 }, { loss: 0.01 }),
+    ]);
+    const j = judgeRule(beatsBaseline, r);
+    expect(j.seeds.map((s) => s.side)).toEqual(['beyond', 'within', 'beyond', 'beyond', 'beyond']);
+    expect([j.k, j.n, j.verdict]).toEqual([4, 5, 'partly']);
+  });
+
+  it('expect failure: a diverged run (no finite loss) fails, as claimed; 0 successes of 5 reproduce a failure claim', () => {
+    const fails: Rule = { ...beatsBaseline, variant: 'rnn', expect: 'failure' };
+    const r = results([
+      run('rnn', 0, { loss: 0.1654 }, { loss: 0.0123 }),
+      run('rnn', 1, { loss: 0.17 }, { loss: 0.0123 }),
+      run('rnn', 2, { loss: null }, {}, 'diverged'),
+      run('rnn', 3, { loss: 0.2 }, { loss: 0.0123 }),
+      run('rnn', 4, { loss: 0.16 }, { loss: 0.0123 }),
+    ]);
+    const j = judgeRule(fails, r);
+    expect(j.seeds.map((s) => s.asClaimed)).toEqual([true, true, true, true, true]);
+    expect(j.verdict).toBe('reproduced');
+    expect(measuredText(j)).toContain('as claimed (fail) in 5 of 5 seeds');
+  });
+
+  it('unfinished and failed runs are not counted, and say so', () => {
+    const r = results([
+      run('lstm', 0, { loss: 0.01 }, { loss: 0.001 }),
+      run('lstm', 1, { loss: 0.01 }, { loss: 0.001 }),
+      run('lstm', 2, { loss: 0.01 }, { loss: 0.001 }),
+      run('lstm', 3, {}, {}, 'interrupted'),
+      run('lstm', 4, {}, {}, 'failed'),
+    ]);
+    const j = judgeRule(beatsBaseline, r);
+    expect([j.k, j.n, j.excluded, j.verdict]).toEqual([3, 3, 2, 'partly']);
+    expect(measuredText(j)).toContain('2 unfinished or failed runs not counted');
+  });
+
+  it('a threshold that cannot be known (no baseline for the metric) judges nothing', () => {
+    const r = results([0, 1, 2, 3].map((s) => run('lstm', s, { loss: 0.01 })), [], []);
+    expect(judgeRule(beatsBaseline, r).verdict).toBe('not judged');
+  });
+
+  it('a numeric threshold times a factor, and another metric of the same run compared as numbers', () => {
+    const withinTenPercent: Rule = { kind: 'final', variant: 'lstm', metric: 'mse', direction: 'below', than: { metric: 'lstsqMse' }, times: 1.1, expect: 'success' };
+    const r = results([
+      run('lstm', 0, { mse: 109, lstsqMse: 100 }, { mse: 50 }), // 109 < 110 even though 2 SE = 100
+      run('lstm', 1, { mse: 111, lstsqMse: 100 }, { mse: 50 }),
+      run('lstm', 2, { mse: 95, lstsqMse: 90 }, { mse: 50 }), // 95 < 99
+    ]);
+    const j = judgeRule(withinTenPercent, r);
+    expect(j.seeds.map((s) => [s.threshold, s.asClaimed])).toEqual([[110.00000000000001, true], [110.00000000000001, false], [99.00000000000001, true]]);
+    expect(ruleText(withinTenPercent, r)).toContain('compared as numbers');
+    const above: Rule = { kind: 'final', variant: 'lstm', metric: 'accuracy', direction: 'above', than: 0.99, times: 0.5, expect: 'success' };
+    expect(judgeRule(above, results([run('lstm', 0, { accuracy: 0.5 }, { accuracy: 0.001 })])).seeds[0].side).toBe('beyond'); // 0.5 > 0.495 + 0.002
+  });
+});
+
+describe('judgeRule, crossing: training sequences until the validation metric crossed', () => {
+  const fast: Rule = { kind: 'crossing', variant: 'lstm', metric: 'accuracy', direction: 'above', than: 0.99, sequences: 1000, expect: 'success' };
+  const log = (pairs: [number, number][]): Partial<LogEntry>[] => pairs.map(([step, acc]) => ({ step, valMetrics: { accuracy: acc } }));
+
+  it('counts (step + 1) x batch size at the first logged step past the threshold (strictly)', () => {
+    const r = results([
+      run('lstm', 0, {}, {}, 'ok', log([[0, 0.1], [99, 0.99], [124, 0.995]])), // 0.99 is not above: crossed at step 124 -> 125 x 8 = 1000
+      run('lstm', 1, {}, {}, 'ok', log([[0, 0.1], [199, 1]])), // 1600 > 1000
+      run('lstm', 2, {}, {}, 'ok', log([[0, 0.1], [199, 0.5]])), // never
+    ]);
+    const j = judgeRule(fast, r);
+    expect(j.seeds.map((s) => [s.value, s.asClaimed])).toEqual([[1000, true], [1600, false], [null, false]]);
+    expect([j.k, j.n, j.verdict]).toEqual([1, 3, 'partly']);
+  });
+});
+
+describe('judgeClaims', () => {
+  it('reads the claims from the configuration and takes the weakest verdict of their rules', () => {
+    const claim = { id: 'c', claim: 'LSTM learns, RNN does not', source: 'paper', rules: [beatsBaseline, { ...beatsBaseline, variant: 'rnn', expect: 'failure' }] };
+    const r = results([
+      ...[0, 1, 2, 3, 4].map((s) => run('lstm', s, { loss: 0.01 }, { loss: 0.001 })),
+      ...[0, 1, 2, 3, 4].map((s) => run('rnn', s, { loss: s === 0 ? 0.01 : 0.17 }, { loss: 0.01 })),
+    ], [claim]);
+    const [j] = judgeClaims(r);
+    expect(j.rules.map((x) => x.verdict)).toEqual(['reproduced', 'partly']);
+    expect(j.verdict).toBe('partly');
+  });
+
+  it('results without claims (older files) have none', () => {
+    expect(judgeClaims({ ...results([]), config: null } as unknown as Results)).toEqual([]);
+  });
+});
