@@ -34,17 +34,21 @@ export default defineExperiment({
   ],
   claims: [
     {
-      id: 'lstm-beats-baseline',
-      claim: 'The LSTM beats the memoryless baseline on copying memory.',
+      id: 'lstm-beats-baseline-t100',
+      claim: 'At T = 100 the LSTM beats the memoryless baseline.',
       source: 'Arjovsky, Shah & Bengio 2016, sec. 4.1, Figure 1',
-      rules: [
-        { kind: 'final', variant: 'lstm T=100', metric: 'loss', direction: 'below', than: 'baseline', expect: 'success' },
-        { kind: 'final', variant: 'lstm T=200', metric: 'loss', direction: 'below', than: 'baseline', expect: 'success' },
-      ],
+      rules: [{ kind: 'final', variant: 'lstm T=100', metric: 'loss', direction: 'below', than: 'baseline', expect: 'success' }],
+      note: 'Their LSTM had 40 units, as ours, and their curves run for thousands of iterations more than our 2000.',
+    },
+    {
+      id: 'lstm-stuck-t200',
+      claim: 'At longer lags (T = 200) the LSTM gets stuck at the baseline: it beats it only at T = 100.',
+      source: 'Arjovsky, Shah & Bengio 2016, sec. 4.1, Figure 1',
+      rules: [{ kind: 'final', variant: 'lstm T=200', metric: 'loss', direction: 'below', than: 'baseline', expect: 'failure' }],
     },
     {
       id: 'rnn-at-baseline',
-      claim: 'The tanh RNN stays at the memoryless baseline.',
+      claim: 'The tanh RNN does not beat the memoryless baseline at any of these lags.',
       source: 'Arjovsky, Shah & Bengio 2016, sec. 4.1, Figure 1',
       rules: [
         { kind: 'final', variant: 'rnn_tanh T=100', metric: 'loss', direction: 'below', than: 'baseline', expect: 'failure' },

@@ -1,3 +1,4 @@
+import { baselinesFor } from '../records/baselines.ts';
 import { fmt } from '../report/stats.ts';
 import type { ClaimResults, RuleJudgement, SeedOutcome } from './judge.ts';
 import type { Rule } from './schema.ts';
@@ -10,7 +11,7 @@ export function thresholdText(rule: Rule, results: ClaimResults): string {
   const times = rule.times !== undefined && rule.times !== 1 ? `${fmt(rule.times)} × ` : '';
   if (typeof rule.than === 'number') return fmt(rule.than * (rule.times ?? 1), 4);
   if (rule.than === 'baseline') {
-    const b = (results.baselines ?? []).find((x) => x.metric === rule.metric);
+    const b = baselinesFor(results.baselines, rule.variant).find((x) => x.metric === rule.metric);
     return b ? `${times}the baseline ${fmt(b.value, 4)}` : `${times}the task's baseline (none recorded)`;
   }
   return `${times}the run's own ${rule.than.metric}`;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Num, Results, RunResult, RunStatus } from '../records/results.ts';
 import { meanStd, type MeanStd } from '../report/stats.ts';
+import { baselinesFor } from '../records/baselines.ts';
 import { claimSchema, type ResolvedClaim, type Rule } from './schema.ts';
 import { combineVerdicts, sideOf, verdictFromCount, wilson, type ClaimVerdict, type Interval, type Side } from './statistics.ts';
 
@@ -59,7 +60,7 @@ function thresholdFor(rule: Rule, run: RunResult, results: ClaimResults): Num {
   const times = rule.times ?? 1;
   if (typeof rule.than === 'number') return rule.than * times;
   if (rule.than === 'baseline') {
-    const b = (results.baselines ?? []).find((x) => x.metric === rule.metric);
+    const b = baselinesFor(results.baselines, run.variant).find((x) => x.metric === rule.metric);
     return b ? b.value * times : null;
   }
   const v = run.metrics?.[rule.than.metric];

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { isCpuBackend } from '../backends/cpu/index.ts';
 import type { Backend } from '../backends/backend.ts';
 import { assembleResults } from '../experiment/assemble.ts';
+import { experimentBaselines } from '../experiment/baselines.ts';
 import type { ResolvedExperiment } from '../experiment/config.ts';
 import {
   checkOutputFolder, configHash, MANIFEST_SCHEMA, plannedRuns, startOutputFolder, unfinishedRuns, writeManifest,
@@ -111,7 +112,7 @@ export function resumeCommand(argv: readonly string[], dir: string): string {
 export function registerExperiment(program: Command, outcome: CommandOutcome): void {
   program
     .command('experiment <name>')
-    .description('train every variant x seed of an experiment; write <out>/results.json and index.html, streaming each run to <out>/runs/')
+    .description('train every variant x seed of an experiment; write <out>/results.json and index.html, streaming each run to <out>/runs/. A suite\'s name (gradlab list: e.g. paper) runs each of its experiments into <out>/<experiment>/ and writes <out>/index.html, every claim with its verdict')
     .option('--seeds <list>', 'comma-separated seeds, overriding the experiment\'s')
     .option('--steps <n>', 'training steps per run, overriding the experiment\'s')
     .option('--backend <backend>', BACKEND_HELP, 'cpu')
@@ -216,7 +217,7 @@ export function planExperiment(
     numerics: { backend: run.backend.name, kernels: kernelsOf(run.backend, run.device) },
     configHash: configHash(exp),
     config: exp,
-    baselines: [...getTask(exp.task).baselines],
+    baselines: experimentBaselines(exp, getTask),
     runs: plannedRuns(exp, run.shard),
     shard: run.shard,
     startedAt: new Date().toISOString(),

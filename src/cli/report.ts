@@ -12,6 +12,7 @@ import { writeProbeReport } from '../report/probeWrite.ts';
 import { manifestEnv } from './provenance.ts';
 import { finishReport, writeResults } from './reportHook.ts';
 import { shownPath } from './shownPath.ts';
+import { rerenderSuite, SUITE_FILE } from './suite.ts';
 import { UsageError } from './usageError.ts';
 
 function readJson(file: string): unknown {
@@ -55,7 +56,7 @@ function resultsOfFolder(dir: string): Results {
 export function registerReport(program: Command): void {
   program
     .command('report <path>')
-    .description('render index.html without re-running: from an output folder (assembling results.json from its run files, finished or not) or a results.json')
+    .description('render index.html without re-running: from an output folder (assembling results.json from its run files, finished or not), a results.json, or a suite\'s folder (its summary, from the members\' current results)')
     .action((path: string) => {
       const target = resolve(path);
       if (!existsSync(target)) throw new UsageError(`report: ${path} does not exist; give an output folder or a results.json`);
@@ -63,6 +64,10 @@ export function registerReport(program: Command): void {
       const dir = isDir ? target : dirname(target);
       // A folder gradlab ran in gets its results.json assembled anew; a results.json alone is rendered as it is.
       const fromRuns = isDir && existsSync(join(dir, MANIFEST_FILE));
+      if (isDir && !fromRuns && !existsSync(join(dir, 'results.json')) && existsSync(join(dir, SUITE_FILE))) {
+        process.stderr.write(`wrote ${shownPath(rerenderSuite(dir))}\n`);
+        return;
+      }
       const file = isDir ? join(dir, 'results.json') : target;
       const json = fromRuns ? null : readJson(file);
       if (json && typeof json === 'object' && (json as { schema?: unknown }).schema === PROBE_SCHEMA) {

@@ -1,13 +1,15 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { toJson, writeFileAtomic } from '../io/atomicWrite.ts';
 import { readManifest, startOutputFolder } from '../experiment/outputFolder.ts';
 import { listExperimentNames, loadExperiment } from '../experiment/registry.ts';
 import { resultsFileSchema } from '../experiment/resultsSchema.ts';
 import { ExperimentError } from '../experiment/resolve.ts';
-import { listSuiteNames, loadSuite, type Suite } from '../experiment/suites.ts';
+import { listSuiteNames, loadSuite } from '../experiment/suites.ts';
+import { z } from 'zod';
+import { zodLine } from '../io/zodLine.ts';
 import type { Results } from '../records/results.ts';
-import { renderSuitePage, suiteSummary, type SuiteMemberResult } from '../report/suitePage.ts';
+import { renderSuitePage, suiteSummary, SUITE_SCHEMA, type SuiteInfo, type SuiteMemberResult } from '../report/suitePage.ts';
 import { backendFromOption } from './backendOption.ts';
 import {
   defaultCheckpointEvery, dryRunText, planExperiment, resumeCommand, runAndWrite,
@@ -67,12 +69,41 @@ function readResults(dir: string): Results | null {
 }
 
 /** Write <root>/index.html and <root>/suite.json from whatever each member's folder holds. */
-export function writeSuiteSummary(root: string, suite: Suite, members: readonly { name: string; dir: string; exitCode: number | null }[]): string {
-  const results: SuiteMemberResult[] = members.map((m) => ({ ...m, folder: m.name, results: readResults(m.dir) }));
+export function writeSuiteSummary(root: string, suite: SuiteInfo, members: readonly { name: string; dir: string; exitCode: number | null }[]): string {
+  const results: SuiteMemberResult[] = members.map((m) => ({ name: m.name, exitCode: m.exitCode, folder: basename(m.dir), results: readResults(m.dir) }));
   writeFileAtomic(join(root, SUITE_FILE), `${toJson(suiteSummary(suite, results))}\n`);
   const page = join(root, 'index.html');
   writeFileAtomic(page, renderSuitePage(suite, results));
   return page;
+}
+
+/** What `gradlab report` needs of a suite.json to render the summary again. */
+const suiteFileSchema = z.looseObject({
+  schema: z.literal(SUITE_SCHEMA),
+  suite: z.string(),
+  description: z.string(),
+  experiments: z.array(z.looseObject({
+    name: z.string(),
+    // A folder name inside the suite's folder, never a path out of it.
+    folder: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a folder name inside the suite folder (lowercase letters, digits, dashes)'),
+    exitCode: z.number().int().nullable(),
+  })),
+});
+
+/** `gradlab report <suite folder>`: the summary page again from suite.json and the members'
+ * current results.json (e.g. after re-running one member). Returns the page's path. */
+export function rerenderSuite(root: string): string {
+  const file = join(root, SUITE_FILE);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`report: cannot read ${file} as JSON (${(e as Error).message})`);
+  }
+  const r = suiteFileSchema.safeParse(json);
+  if (!r.success) throw new UsageError(`report: ${file} is not a gradlab suite file: ${zodLine('suite', r.error)}`);
+  const s = r.data;
+  return writeSuiteSummary(root, { name: s.suite, description: s.description }, s.experiments.map((e) => ({ name: e.name, dir: join(root, e.folder), exitCode: e.exitCode })));
 }
 
 export async function runSuite(name: string, opts: ExperimentCliOptions, choice: CommonChoice, argv: readonly string[]): Promise<number> {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomicWrite.ts';
-import type { Baseline } from '../tasks/task.ts';
+import type { ResultBaseline } from '../records/results.ts';
 import type { ResolvedExperiment } from './config.ts';
 import { ExperimentError } from './resolve.ts';
 import { isFinished, readJournal, RUNS_FOLDER, type RunIdentity } from './runFiles.ts';
@@ -38,7 +38,7 @@ export interface Manifest {
   /** sha256 of the resolved configuration's JSON. */
   configHash: string;
   config: ResolvedExperiment;
-  baselines: Baseline[];
+  baselines: ResultBaseline[];
   /** The runs this folder trains, in results order (a shard's subset of them); their files are
    * runs/run-<index>.*. */
   runs: RunIdentity[];

@@ -1,3 +1,4 @@
+import { experimentBaselines } from './baselines.ts';
 import type { Backend } from '../backends/backend.ts';
 import { isCpuBackend } from '../backends/cpu/index.ts';
 import { RecurrentNet } from '../nn/recurrentNet.ts';
@@ -194,7 +195,7 @@ function header(exp: ResolvedExperiment, getTask: (spec: TaskSpec) => Task, runs
     experiment: exp.name,
     description: exp.description,
     config: exp,
-    baselines: [...getTask(exp.task).baselines],
+    baselines: experimentBaselines(exp, getTask),
     runs,
   };
 }

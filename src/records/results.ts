@@ -107,14 +107,23 @@ export interface ResultsEnv {
   command: string;
 }
 
+export interface ResultBaseline {
+  metric: string;
+  value: number;
+  note: string;
+  /** The variants whose task has this baseline; absent: every variant's. */
+  variants?: string[];
+}
+
 export interface Results {
   schema: typeof RESULTS_SCHEMA;
   experiment: string;
   description: string;
   /** The experiment as resolved: defaults filled in, --quick/--steps/--seeds applied. */
   config: unknown;
-  /** Reference lines from the task, e.g. MSE 1/6 for the adding problem. */
-  baselines: { metric: string; value: number; note: string }[];
+  /** Reference lines from the tasks, e.g. MSE 1/6 for the adding problem. Variants whose tasks
+   * differ (another T) may have different ones: such an entry names the variants it is for. */
+  baselines: ResultBaseline[];
   env: ResultsEnv;
   /** A shard's partial results: shard `index` of `count` (the runs whose index mod count is
    * index); `gradlab merge` combines the shards. Absent for a whole experiment. */

@@ -145,7 +145,7 @@ function renderPanels(results: Results, view: ReportView, vs: Verdict[]): string
 function renderFlow(requested: number[] | null): string {
   const fig = (label: string, title: string) => `<figure><figcaption>${h(title)}</figcaption><div class="chart chart-flow" id="flow-${label}"></div></figure>`;
   const figures = requested && requested.length > 0
-    ? requested.slice(0, FLOW_LABELS.length).map((step, i) => fig(FLOW_LABELS[i], step === 0 ? 'At initialisation (step 0)' : `After ${step} steps`)).join('')
+    ? requested.slice(0, FLOW_LABELS.length).map((step, i) => fig(FLOW_LABELS[i], step === 0 ? 'At initialisation (step 0)' : `After ${step} steps (the logged step nearest; its number is in the chart)`)).join('')
     : `${fig('start', 'Start of training')}${fig('middle', 'Middle of training')}${fig('end', 'End of training')}`;
   const when = requested && requested.length > 0
     ? `at the logged step nearest each of steps ${requested.join(', ')} (chosen by the experiment)`
@@ -178,7 +178,7 @@ function renderGates(view: ReportView): string {
 }
 
 function renderTraining(results: Results, view: ReportView): string {
-  const baselines = (results.baselines ?? []).map((b) => `<li><code>${h(b.metric)}</code> = ${h(fmt(b.value, 4))}: ${h(b.note)}</li>`).join('');
+  const baselines = (results.baselines ?? []).map((b) => `<li><code>${h(b.metric)}</code> = ${h(fmt(b.value, 4))}: ${h(b.note)}${b.variants ? ` (for ${h(b.variants.join(', '))})` : ''}</li>`).join('');
   const clipNote = view.variants.some((v) => v.clipNorm !== null)
     ? 'Dashed line: the norm-clipping threshold; × marks: steps where clipping fired (each seed, in the variant’s colour).'
     : view.variants.some((v) => v.clipValue !== null) ? 'Value clipping: × marks steps where any element was clamped.' : 'No variant clips by norm.';
@@ -216,8 +216,11 @@ function renderMetrics(results: Results, view: ReportView): string {
   const base = (results.baselines ?? []);
   const baseRow = base.some((b) => t.metrics.includes(b.metric))
     ? `<tr class="baseline"><th scope="row">baseline</th>${t.metrics.map((m) => {
-      const b = base.find((x) => x.metric === m);
-      return b ? `<td class="num" title="${h(b.note)}">${h(fmt(b.value, 4))}</td>` : '<td></td>';
+      // One that holds for every variant; else each variant's own (the copy task's depends on T).
+      const shared = base.find((x) => x.metric === m && !x.variants);
+      if (shared) return `<td class="num" title="${h(shared.note)}">${h(fmt(shared.value, 4))}</td>`;
+      const own = base.filter((x) => x.metric === m);
+      return own.length ? `<td class="num" title="${h(own.map((b) => `${b.note}: ${(b.variants ?? []).join(', ')}`).join('; '))}">${own.map((b) => h(fmt(b.value, 4))).join(' / ')}</td>` : '<td></td>';
     }).join('')}</tr>`
     : '';
   return `<section id="sec-metrics">

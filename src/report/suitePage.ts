@@ -41,6 +41,7 @@ export function suiteSummary(suite: SuiteInfo, members: readonly SuiteMemberResu
     description: suite.description,
     experiments: members.map((m) => ({
       name: m.name,
+      folder: m.folder,
       report: `${m.folder}/index.html`,
       exitCode: m.exitCode,
       durationMs: m.results?.env.durationMs ?? null,

@@ -1,6 +1,7 @@
 import type { GradientReach, Results, RunResult } from '../records/results.ts';
 import { REACH_THRESHOLD } from '../diagnostics/gradientReach.ts';
 import { MARGIN_SE, sideOf, type Side } from '../claims/statistics.ts';
+import { baselinesFor } from '../records/baselines.ts';
 import { fmt, median } from './stats.ts';
 import { runsOf, variantNames } from './view.ts';
 
@@ -151,7 +152,7 @@ export function verdictFor(results: Results, variant: string): Verdict {
     sentences.push(`${interrupted.length} of ${plural(runs.length, 'seed')} did not finish (interrupted after ${interrupted.map((r) => r.stepsRun).join(', ')} steps; resume to complete them): what is said here holds only for what they logged.`);
   }
   // The task's loss baseline, judged with the test estimate's sampling error.
-  const base = (results.baselines ?? []).find((b) => b.metric === 'loss');
+  const base = baselinesFor(results.baselines, variant).find((b) => b.metric === 'loss');
   if (base) {
     const scored = runs.filter((r) => typeof r.metrics?.loss === 'number' && Number.isFinite(r.metrics.loss));
     if (scored.length > 0) sentences.push(baselineSentence(scored, base.value));

@@ -400,7 +400,9 @@ export function buildView(results: Results): ReportView {
     zmin: haveScale ? Math.floor(zmin * 1000) / 1000 : null,
     zmax: haveScale ? Math.ceil(zmax * 1000) / 1000 : null,
     hasZeros,
-    lossBaselines: (results.baselines ?? []).filter((b) => b.metric === 'loss' && Number.isFinite(b.value)).map((b) => ({ value: b.value, note: b.note })),
+    // A baseline of only some variants' tasks (another T) says whose it is.
+    lossBaselines: (results.baselines ?? []).filter((b) => b.metric === 'loss' && Number.isFinite(b.value))
+      .map((b) => ({ value: b.value, note: b.variants ? `${b.note}; for ${b.variants.join(', ')}` : b.note })),
     reachThreshold: REACH_THRESHOLD,
   };
 }

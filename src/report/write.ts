@@ -56,12 +56,38 @@ interface IndexEntry {
   hasReport: boolean;
   /** A `gradlab probe` folder: one model on one batch, no variants or runs. */
   probe: boolean;
+  /** A suite's folder: `variants` counts its experiments. */
+  suite?: boolean;
   error?: string;
+}
+
+/** A suite's folder (suite.json, written by `gradlab experiment <suite>`): its summary page. */
+function suiteEntry(root: string, dir: string): IndexEntry | null {
+  const file = join(root, dir, 'suite.json');
+  if (!existsSync(file)) return null;
+  const base: IndexEntry = { dir, experiment: dir, description: '', startedAt: '', backend: '', quick: false, variants: 0, counts: { ok: 0, diverged: 0, failed: 0, interrupted: 0 }, hasReport: existsSync(join(root, dir, 'index.html')), probe: false, suite: true };
+  try {
+    const s = JSON.parse(readFileSync(file, 'utf8')) as { suite?: unknown; description?: unknown; experiments?: { quick?: unknown; runs?: Record<string, unknown> }[] };
+    const experiments = Array.isArray(s.experiments) ? s.experiments : [];
+    const counts = { ok: 0, diverged: 0, failed: 0, interrupted: 0 };
+    for (const e of experiments) for (const k of Object.keys(counts) as (keyof typeof counts)[]) counts[k] += typeof e?.runs?.[k] === 'number' ? (e.runs[k] as number) : 0;
+    return {
+      ...base,
+      experiment: `suite: ${typeof s.suite === 'string' ? s.suite : dir}`,
+      description: typeof s.description === 'string' ? s.description : '',
+      startedAt: new Date(statSync(file).mtimeMs).toISOString(),
+      quick: experiments.some((e) => e?.quick === true),
+      variants: experiments.length,
+      counts,
+    };
+  } catch (e) {
+    return { ...base, error: `unreadable suite.json: ${(e as Error).message}` };
+  }
 }
 
 function readEntry(root: string, dir: string): IndexEntry | null {
   const file = join(root, dir, 'results.json');
-  if (!existsSync(file)) return null;
+  if (!existsSync(file)) return suiteEntry(root, dir);
   const hasReport = existsSync(join(root, dir, 'index.html'));
   const base: IndexEntry = { dir, experiment: dir, description: '', startedAt: '', backend: '', quick: false, variants: 0, counts: { ok: 0, diverged: 0, failed: 0, interrupted: 0 }, hasReport, probe: false };
   try {
@@ -106,7 +132,7 @@ function resultFolders(root: string, rel: string, depth: number): string[] {
   for (const d of readdirSync(join(root, rel), { withFileTypes: true })) {
     if (!d.isDirectory() || d.name === 'runs') continue;
     const sub = rel ? `${rel}/${d.name}` : d.name;
-    if (existsSync(join(root, sub, 'results.json'))) found.push(sub);
+    if (existsSync(join(root, sub, 'results.json')) || existsSync(join(root, sub, 'suite.json'))) found.push(sub);
     found.push(...resultFolders(root, sub, depth - 1));
   }
   return found;
@@ -131,7 +157,7 @@ export function writeReportsIndex(reportsRoot: string): string {
     const status = e.error
       ? `<span class="status status-failed">${h(e.error)}</span>`
       : e.probe ? 'one model, one batch' : `${e.counts.ok} ok${e.counts.diverged ? `, <span class="status status-diverged">${e.counts.diverged} diverged</span>` : ''}${e.counts.failed ? `, <span class="status status-failed">${e.counts.failed} failed</span>` : ''}${e.counts.interrupted ? `, <span class="status status-interrupted">${e.counts.interrupted} interrupted</span>` : ''}`;
-    return `<tr data-dir="${h(e.dir)}"><td>${name}${e.quick ? ' <span class="badge quick">quick</span>' : ''}${e.dir !== e.experiment ? ` <span class="n">in ${h(e.dir)}/</span>` : ''}</td><td>${h(e.description)}</td><td class="num"><time datetime="${h(e.startedAt)}">${h(e.startedAt || '—')}</time></td><td>${h(e.backend)}</td><td class="num">${e.probe ? '—' : e.variants}</td><td>${status}</td></tr>`;
+    return `<tr data-dir="${h(e.dir)}"><td>${name}${e.quick ? ' <span class="badge quick">quick</span>' : ''}${e.dir !== e.experiment ? ` <span class="n">in ${h(e.dir)}/</span>` : ''}</td><td>${h(e.description)}</td><td class="num"><time datetime="${h(e.startedAt)}">${h(e.startedAt || '—')}</time></td><td>${h(e.backend)}</td><td class="num">${e.probe ? '—' : e.suite ? `${e.variants} experiments` : e.variants}</td><td>${status}</td></tr>`;
   }).join('\n');
   const html = `<!doctype html>
 <html lang="en">

@@ -9,7 +9,7 @@ function run(variant: string, seed: number, metrics: Record<string, number | nul
   return { variant, seed, status, stepsRun: 100, durationMs: 1, log: log as LogEntry[], metrics, metricErrors: errors, summary: null };
 }
 
-function results(runs: RunResult[], claims: unknown[] = [], baselines = [{ metric: 'loss', value: 1 / 6, note: 'predict 1' }]): Results {
+function results(runs: RunResult[], claims: unknown[] = [], baselines: { metric: string; value: number; note: string; variants?: string[] }[] = [{ metric: 'loss', value: 1 / 6, note: 'predict 1' }]): Results {
   return {
     schema: 'gradlab.results/1',
     experiment: 'x', description: '',
@@ -71,6 +71,15 @@ describe('judgeRule, final metric against the baseline with the sampling margin'
     const j = judgeRule(beatsBaseline, r);
     expect([j.k, j.n, j.excluded, j.verdict]).toEqual([3, 3, 2, 'partly']);
     expect(measuredText(j)).toContain('2 unfinished or failed runs not counted');
+  });
+
+  it('each variant is held to its own task\'s baseline (copy: 10 log 8 / (T + 20) differs with T)', () => {
+    const perT = [{ metric: 'loss', value: 0.1733, note: 'T=100', variants: ['lstm'] }, { metric: 'loss', value: 0.0945, note: 'T=200', variants: ['rnn'] }];
+    const r = results([run('rnn', 0, { loss: 0.0946 }, { loss: 0.00001 })], [], perT);
+    const j = judgeRule({ ...beatsBaseline, variant: 'rnn' }, r);
+    // Against the T = 100 baseline it would be far below; against its own it is above.
+    expect([j.seeds[0].threshold, j.seeds[0].side]).toEqual([0.0945, 'short']);
+    expect(ruleText({ ...beatsBaseline, variant: 'rnn' }, r)).toContain('the baseline 0.0945');
   });
 
   it('a threshold that cannot be known (no baseline for the metric) judges nothing', () => {

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadExperiment } from '../../src/experiment/registry.ts';
 import { resolveExperiment } from '../../src/experiment/resolve.ts';
 import { loadSuite } from '../../src/experiment/suites.ts';
+import { writeReportsIndex } from '../../src/report/write.ts';
 import { runMain } from '../helpers/inProcess.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'gradlab-suite-'));
@@ -42,7 +43,29 @@ describe('gradlab experiment paper (a suite)', () => {
     expect(summary.schema).toBe('gradlab.suite/1');
     expect(summary.experiments.map((e) => [e.name, e.exitCode])).toEqual(suite.experiments.map((n) => [n, 0]));
     for (const e of summary.experiments) for (const c of e.claims) for (const rule of c.rules) expect(rule.seeds).toBe(3);
+    // The reports index lists the suite's page, and each member's report under it.
+    const index = new JSDOM(readFileSync(writeReportsIndex(root), 'utf8')).window.document;
+    const suiteRow = index.querySelector('tr[data-dir="paper"]');
+    expect(suiteRow?.textContent).toContain('suite: paper');
+    expect(suiteRow?.querySelector('a')?.getAttribute('href')).toBe('paper/index.html');
+    for (const name of suite.experiments) expect(index.querySelector(`tr[data-dir="paper/${name}"]`), name).not.toBeNull();
   }, 120_000);
+
+  it('gradlab report <suite folder> renders the summary again from the members\' results; a folder path out of it is refused', async () => {
+    const out = join(root, 'paper');
+    const before = readFileSync(join(out, 'index.html'), 'utf8');
+    rmSync(join(out, 'index.html'));
+    const r = await runMain(['report', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toBe(before);
+    const summary = JSON.parse(readFileSync(join(out, 'suite.json'), 'utf8')) as { experiments: { folder: string }[] };
+    summary.experiments[0].folder = '../elsewhere';
+    writeFileSync(join(out, 'suite.json'), JSON.stringify(summary));
+    const bad = await runMain(['report', out]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/is not a gradlab suite file: suite\.experiments\[0\]\.folder/);
+  });
 
   it('--dry-run validates every member and writes nothing', async () => {
     const out = join(root, 'dry');

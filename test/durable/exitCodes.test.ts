@@ -74,8 +74,9 @@ describe('exit codes tell the truth', () => {
 
   it('a second SIGTERM exits at once (143), leaving every file readable', async () => {
     const out = join(tempDir('gradlab-exit-'), 'out');
-    // Steps of about a second in both workers: the first signal's stop waits for the step to end,
-    // which leaves ample time for the second.
+    // Steps of about a second in both workers, and the first step (it logs, with the gate probe
+    // at T = 2000) several: the first signal's stop waits for the step to end, which leaves ample
+    // time for the second. Signalled once the journal holds the run's identity, mid-step.
     const slow = writeDefinition({ ...TINY, name: 'durable-slow', task: { name: 'adding', T: 2000, testSize: 16 }, batchSize: 64, steps: 1000, defaults: { ...TINY.defaults, hiddenSize: 64 } });
     const child = spawn(process.execPath, [join(REPO, 'bin/gradlab.js'), 'experiment', slow, '--out', out, '--workers', '2'], { cwd: REPO });
     let stderr = '';
@@ -85,7 +86,7 @@ describe('exit codes tell the truth', () => {
       for (let i = 0; i < 1200 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
     };
     const journal = join(out, 'runs', 'run-0000.jsonl');
-    await waitFor(() => existsSync(journal) && readRun(out, 0).log.length > 0);
+    await waitFor(() => existsSync(journal) && readRun(out, 0).identity !== null);
     child.kill('SIGTERM');
     await waitFor(() => /stopping every run/.test(stderr));
     child.kill('SIGTERM');
