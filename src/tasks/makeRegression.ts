@@ -85,8 +85,9 @@ function groundTruth(rng: NumpyRandomState, o: ResolvedOptions): Float64Array {
  * y = X @ coef + bias, each dot product summed left to right without fused multiply-add, which
  * is what reference BLAS does. numpy hands this product to its BLAS, so with three or more
  * informative features the last bit of y depends on that library's summation order (OpenBLAS
- * 0.3.21's SSE3 gemv, for one, sums even and odd terms separately). With one or two
- * informative features every non-FMA BLAS gives exactly this result.
+ * 0.3.21's SSE3 gemv, for one, sums even and odd terms separately, and its AVX-512 kernels use
+ * fused multiply-add even for two terms). With one informative feature every BLAS gives exactly
+ * this result: each y is a single product, rounded once.
  */
 function linearResponse(X: Float64Array, coef: Float64Array, o: ResolvedOptions): Float64Array {
   const y = new Float64Array(o.nSamples * o.nTargets);
