@@ -2,25 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { measuredText, ruleText } from '../../src/claims/describe.ts';
 import { judgeClaims, judgeRule } from '../../src/claims/judge.ts';
 import type { Rule } from '../../src/claims/schema.ts';
-import type { LogEntry, Results, RunResult, RunStatus } from '../../src/records/results.ts';
+import type { LogEntry, Results } from '../../src/records/results.ts';
+import { beatsBaseline, results, run } from './fixtures.ts';
 
-/** A run with only what the judge reads. */
-function run(variant: string, seed: number, metrics: Record<string, number | null>, errors: Record<string, number | null> = {}, status: RunStatus = 'ok', log: Partial<LogEntry>[] = []): RunResult {
-  return { variant, seed, status, stepsRun: 100, durationMs: 1, log: log as LogEntry[], metrics, metricErrors: errors, summary: null };
-}
-
-function results(runs: RunResult[], claims: unknown[] = [], baselines: { metric: string; value: number; note: string; variants?: string[] }[] = [{ metric: 'loss', value: 1 / 6, note: 'predict 1' }]): Results {
-  return {
-    schema: 'gradlab.results/1',
-    experiment: 'x', description: '',
-    config: { quick: false, claims, variants: [{ name: 'lstm', batchSize: 8 }, { name: 'rnn', batchSize: 8 }] },
-    baselines,
-    env: { gradlab: '0', node: '20', backend: 'cpu', platform: 'linux', gitCommit: null, startedAt: '', durationMs: 0, command: '' },
-    runs,
-  } as unknown as Results;
-}
-
-const beatsBaseline: Rule = { kind: 'final', variant: 'lstm', metric: 'loss', direction: 'below', than: 'baseline', expect: 'success' };
 
 describe('judgeRule, final metric against the baseline with the sampling margin', () => {
   it('counts a seed only when it is below the baseline by more than 2 SE; 5 of 5 is reproduced', () => {
