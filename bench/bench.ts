@@ -1,20 +1,29 @@
 /**
- * The benchmark of issue 6: ms per training step for gradlab, PyTorch and TensorFlow.js, measured
- * side by side in one run, plus the `gradlab experiment --workers 2` vs `--workers 1` throughput.
+ * The benchmark of issues 6 and 15: ms per training step for gradlab, PyTorch and TensorFlow.js,
+ * measured side by side in one run, against the OpenBLAS single-thread floor of the step's GEMMs,
+ * plus the `gradlab experiment --workers 2` vs `--workers 1` throughput.
  *
- * One training step = forward over T, BPTT, Adam update; single layer, linear head on h_T, MSE.
- * gradlab also computes the dL/dh_t probe (hiddenGradNormsOnDevice) every step; the peers do not.
+ * One training step = forward over T, BPTT, Adam update; single layer, linear head on h_T, MSE;
+ * cells lstm, gru, rnn_tanh (and rnn_relu with --cells). gradlab also computes the probe, the
+ * per-timestep norms ||dL/dh_t||, every step (hiddenGradNormsOnDevice). The peers:
+ * - torch module (torch-1t, torch-2t): stock nn.LSTM / nn.GRU / nn.RNN, which cannot give the probe;
+ * - torch unrolled (torch-unrolled-1t/2t): nn.*Cell looped in Python with retain_grad on every
+ *   h_t and the same per-timestep norms after backward: what a torch user writes to get the probe;
+ * - tfjs-wasm / tfjs-cpu: a hand-written loop and the layers API (no probe).
+ * The BLAS floor (bench/blasFloor.py) times only the step's GEMMs, numpy float32 on one OpenBLAS
+ * thread: no implementation beats it without a faster GEMM.
  *
- * The peers run in their own processes (bench/torchPeer.py, bench/tfjsPeer.ts), driven step block
- * by step block over stdin/stdout, so each (shape, cell) alternates gradlab and every peer variant
- * round by round (the order rotates each round): a neighbour process loading the cores slows all
- * of them alike. While one runs, the others wait on a pipe read (no CPU). Medians of the timed
- * steps after warm-up.
+ * Every one of these runs in its own process (bench/torchPeer.py, bench/tfjsPeer.ts,
+ * bench/blasFloor.py), driven step block by step block over stdin/stdout, so each (shape, cell)
+ * alternates gradlab, every peer variant and the floor round by round (the order rotates each
+ * round): a neighbour process loading the cores slows all of them alike. While one runs, the
+ * others wait on a pipe read (no CPU). Medians of the timed steps after warm-up.
  *
- * Usage: npm run bench [-- --quick] [--shapes small,wide,long] [--cells lstm,rnn_tanh]
- *   [--peers torch,tfjs-wasm,tfjs-cpu] [--warmup N] [--rounds N] [--per-round N]
+ * Usage: npm run bench [-- --quick] [--shapes small,wide,long] [--cells lstm,gru,rnn_tanh,rnn_relu]
+ *   [--peers torch,tfjs-wasm,tfjs-cpu] [--no-floor] [--warmup N] [--rounds N] [--per-round N]
  *   [--round-budget-ms MS] [--variant-budget-ms MS] [--no-workers] [--workers-steps N] [--out reports/bench.json]
- * --quick: the small shape only, fewer steps, no tfjs-cpu, a shorter workers check (under a minute).
+ * Defaults: all shapes, cells lstm,gru,rnn_tanh, all peers, the floor.
+ * --quick: the small shape only, fewer steps, no tfjs-cpu, a shorter workers check (about 45 s).
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,7 +35,7 @@ import { cpu, cpuWasmStatus as wasmStatus } from '../src/backends/cpu/index.ts';
 import { setDefaultBackend } from '../src/tensor/defaultBackend.ts';
 import { gradlabStep } from './gradlabStep.ts';
 import {
-  CELLS, FLOP_FORMULA, SHAPES, flopsPerStep, formatTable, gflops, median, summarizeRow,
+  BENCH_CELLS, CELLS, FLOOR_LABEL, FLOP_FORMULA, SHAPES, flopsPerStep, formatTable, gates, gflops, median, summarizeRow,
   type BenchCell, type BenchReport, type BenchRow, type BenchShape, type Timing, type WorkersResult,
 } from './report.ts';
 
@@ -46,7 +55,11 @@ const shapes = arg('shapes', quick ? 'small' : SHAPES.map((s) => s.name).join(',
   if (!s) throw new Error(`unknown shape ${n} (${SHAPES.map((x) => x.name).join(', ')})`);
   return s;
 });
-const cells = arg('cells', CELLS.join(',')).split(',') as BenchCell[];
+const cells = arg('cells', CELLS.join(',')).split(',').map((c) => {
+  const cell = BENCH_CELLS.find((x) => x === c);
+  if (!cell) throw new Error(`unknown cell ${c} (${BENCH_CELLS.join(', ')})`);
+  return cell;
+});
 // tfjs's cpu backend takes seconds per step (never the best peer): full runs only, unless asked.
 const peerGroups = arg('peers', quick ? 'torch,tfjs-wasm' : 'torch,tfjs-wasm,tfjs-cpu').split(',').filter(Boolean);
 const warmup = Number(arg('warmup', quick ? '2' : '5'));
@@ -67,7 +80,8 @@ const PYTHON = process.env.GRADLAB_BENCH_PYTHON ?? '/usr/bin/python3';
 
 interface Runner {
   label: string;
-  setup(shape: BenchShape, cell: BenchCell): Promise<void>;
+  /** Resolves to the setup reply of a peer process (what it says about the shape), null for gradlab. */
+  setup(shape: BenchShape, cell: BenchCell): Promise<Reply | null>;
   steps(n: number): Promise<number[]>;
 }
 
@@ -77,6 +91,7 @@ function gradlabRunner(): Runner {
     label: 'gradlab',
     async setup(s, cell) {
       step = gradlabStep(s, cell);
+      return null;
     },
     async steps(n) {
       const ms: number[] = [];
@@ -106,8 +121,8 @@ class PeerProcess {
   private dead: string | null = null;
   readonly hello: Promise<Reply>;
 
-  constructor(readonly name: string, cmd: string, cmdArgs: string[]) {
-    this.child = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(readonly name: string, cmd: string, cmdArgs: string[], env: Record<string, string> = {}) {
+    this.child = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     this.child.stderr.on('data', (d: Buffer) => {
       this.stderr = (this.stderr + d.toString()).slice(-2000);
     });
@@ -157,10 +172,12 @@ function peerRunners(proc: PeerProcess, impls: { label: string; impl?: string }[
       const key = `${s.name}/${cell}`;
       if (setupFor !== key) {
         setupFor = key;
-        setupReply = proc.request({ cmd: 'setup', B: s.B, T: s.T, I: s.I, H: s.H, cell });
+        // G is for the BLAS floor, which knows no cells; the peers ignore it.
+        setupReply = proc.request({ cmd: 'setup', B: s.B, T: s.T, I: s.I, H: s.H, cell, G: gates(cell) });
       }
       const r = await setupReply!;
       if (!r.ok) throw new Error(r.error ?? 'setup failed');
+      return r;
     },
     async steps(n) {
       const r = await proc.request({ cmd: 'steps', n, ...(impl ? { impl } : {}) });
@@ -184,7 +201,14 @@ async function startPeers(report: BenchReport): Promise<{ runners: Runner[]; pro
       report.peers['torch'] = { available: false, error: why };
     } else {
       for (const t of [1, 2]) {
-        wanted.push({ group: `torch-${t}t`, make: () => new PeerProcess(`torch-${t}t`, PYTHON, [join(ROOT, 'bench/torchPeer.py'), '--threads', String(t)]), impls: [{ label: `torch-${t}t` }] });
+        // torch.set_num_threads does not reach a BLAS torch was not built against (Debian's
+        // links the system libblas.so.3, OpenBLAS with its own thread pool): the env caps it.
+        const env = { OPENBLAS_NUM_THREADS: String(t), OMP_NUM_THREADS: String(t) };
+        wanted.push({
+          group: `torch-${t}t`,
+          make: () => new PeerProcess(`torch-${t}t`, PYTHON, [join(ROOT, 'bench/torchPeer.py'), '--threads', String(t)], env),
+          impls: [{ label: `torch-${t}t`, impl: 'module' }, { label: `torch-unrolled-${t}t`, impl: 'unrolled' }],
+        });
       }
     }
   }
@@ -194,6 +218,15 @@ async function startPeers(report: BenchReport): Promise<{ runners: Runner[]; pro
       group: `tfjs-${backend}`,
       make: () => new PeerProcess(`tfjs-${backend}`, process.execPath, [...tsx, '--backend', backend]),
       impls: [{ label: `tfjs-${backend}-loop`, impl: 'loop' }, { label: `tfjs-${backend}-layers`, impl: 'layers' }],
+    });
+  }
+  if (!has('no-floor')) {
+    // The script also sets these before importing numpy; here too, in case a BLAS reads them earlier.
+    const env = { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+    wanted.push({
+      group: FLOOR_LABEL,
+      make: () => new PeerProcess(FLOOR_LABEL, PYTHON, [join(ROOT, 'bench/blasFloor.py')], env),
+      impls: [{ label: FLOOR_LABEL }],
     });
   }
   const started = wanted.map((w) => ({ ...w, proc: w.make() }));
@@ -218,6 +251,7 @@ async function startPeers(report: BenchReport): Promise<{ runners: Runner[]; pro
 async function measure(shape: BenchShape, cell: BenchCell, runners: Runner[]): Promise<BenchRow> {
   const live: Runner[] = [];
   const timings: Record<string, Timing> = {};
+  const setupReplies = new Map<string, Reply | null>();
   const times = new Map<string, number[]>();
   const last = new Map<string, number>();
   const spent = new Map<string, number>();
@@ -236,7 +270,7 @@ async function measure(shape: BenchShape, cell: BenchCell, runners: Runner[]): P
   };
   for (const r of runners) {
     await safe(r, async () => {
-      await r.setup(shape, cell);
+      setupReplies.set(r.label, await r.setup(shape, cell));
       live.push(r);
     });
   }
@@ -272,11 +306,13 @@ async function measure(shape: BenchShape, cell: BenchCell, runners: Runner[]): P
     else if (!timings[r.label]) timings[r.label] = { error: 'no timed steps' };
   }
   const flops = flopsPerStep(shape, cell);
-  const { gradlab, ...variants } = timings;
+  const { gradlab, [FLOOR_LABEL]: floor, ...variants } = timings;
+  const overheadMs = setupReplies.get(FLOOR_LABEL)?.overheadMs;
   return summarizeRow({
     shape: shape.name, B: shape.B, T: shape.T, I: shape.I, H: shape.H, cell, flops,
     gradlab, gradlabGflops: 'medianMs' in gradlab ? gflops(flops, gradlab.medianMs) : null,
     variants,
+    ...(floor ? { blasFloor: typeof overheadMs === 'number' ? { ...floor, overheadMs } : floor } : {}),
   });
 }
 
@@ -333,7 +369,7 @@ async function measureWorkers(): Promise<WorkersResult> {
 
 async function main(): Promise<void> {
   const report: BenchReport = {
-    schema: 'gradlab-bench/1',
+    schema: 'gradlab-bench/2',
     startedAt: new Date().toISOString(),
     command: `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`,
     machine: {
@@ -357,7 +393,7 @@ async function main(): Promise<void> {
         const t0 = performance.now();
         const row = await measure(shape, cell, all);
         report.rows.push(row);
-        const cols = [['gradlab', row.gradlab] as const, ...Object.entries(row.variants)]
+        const cols = [['gradlab', row.gradlab] as const, ...Object.entries(row.variants), ...(row.blasFloor ? [[FLOOR_LABEL, row.blasFloor] as const] : [])]
           .map(([l, t]) => `${l} ${'medianMs' in t ? t.medianMs.toFixed(1) : 'n/a'}`);
         process.stderr.write(`${shape.name} ${cell}: ${cols.join(', ')} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
       }
@@ -371,8 +407,12 @@ async function main(): Promise<void> {
   const missing = Object.entries(report.peers).filter(([, p]) => !p.available).map(([g, p]) => `${g}: ${p.error}`);
   console.log(formatTable(report.rows));
   if (missing.length) console.log(`\nnot measured: ${missing.join('; ')}`);
-  console.log(`\nms = median ms per training step (forward, BPTT, Adam; gradlab also runs the dL/dh_t probe).`);
-  console.log(`peer columns show the fastest variant (torch: 1t/2t threads; tfjs: loop/layers); gradlab / best < 1 means gradlab is faster.`);
+  console.log(`\nms = median ms per training step (forward, BPTT, Adam). gradlab and torch unrolled also compute the`);
+  console.log(`per-timestep norms ||dL/dh_t|| (the probe); torch module (stock nn.LSTM/GRU/RNN) and tfjs cannot.`);
+  console.log(`peer columns show the fastest variant (torch: 1t/2t threads; tfjs: loop/layers); '—' = not run.`);
+  console.log(`gradlab / best torch = gradlab ms / the fastest torch variant (module or unrolled, 1t or 2t); < 1 means gradlab is faster.`);
+  console.log(`BLAS floor = the step's GEMMs alone, numpy float32 on 1 OpenBLAS thread (bench/blasFloor.py), with its GFLOP/s;`);
+  console.log(`  it includes numpy's per-call overhead (2T+3 calls; blasFloor.overheadMs in the JSON).`);
   console.log(`GFLOP/s: ${FLOP_FORMULA}`);
   const w = report.workers;
   if (w) {

@@ -3,7 +3,7 @@
  * test/bench/benchReport.test.ts; the timing lives in bench/bench.ts).
  */
 
-export type BenchCell = 'lstm' | 'rnn_tanh';
+export type BenchCell = 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu';
 
 export interface BenchShape {
   name: string;
@@ -20,13 +20,18 @@ export const SHAPES: readonly BenchShape[] = [
   { name: 'long', B: 16, T: 400, I: 1, H: 32 },
 ];
 
-export const CELLS: readonly BenchCell[] = ['lstm', 'rnn_tanh'];
+/** Every cell `--cells` accepts (gradlab's names, src/cells/table.ts). */
+export const BENCH_CELLS: readonly BenchCell[] = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu'];
+
+/** The cells benched by default. rnn_relu is left out: it runs the same matmuls as rnn_tanh
+ * (only the pointwise activation differs) and would add ~1/4 to a full run of 10+ minutes. */
+export const CELLS: readonly BenchCell[] = ['lstm', 'gru', 'rnn_tanh'];
 
 /** Gate blocks per cell: W_ih is [G*H, I], W_hh is [G*H, H]. */
-export const gates = (cell: BenchCell): number => (cell === 'lstm' ? 4 : 1);
+export const gates = (cell: BenchCell): number => (cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1);
 
 export const FLOP_FORMULA =
-  'matmul FLOPs only (2 per multiply-add), N = B*T, G = 4 (lstm) or 1 (rnn_tanh): ' +
+  'matmul FLOPs only (2 per multiply-add), N = B*T, G = 4 (lstm), 3 (gru) or 1 (rnn_tanh, rnn_relu): ' +
   'forward X W_ih^T + H W_hh^T = 2*N*G*H*(I+H); backward dW_ih = 2*N*G*H*I, dW_hh = 2*N*G*H*H, ' +
   'dh via W_hh = 2*N*G*H*H (no dx: the input needs no gradient); total 2*N*G*H*(2*I + 3*H). ' +
   'The head (O(B*H)), the pointwise gate math, the probe and Adam are not counted.';
@@ -43,9 +48,25 @@ export function flopsPerStep(s: Pick<BenchShape, 'B' | 'T' | 'I' | 'H'>, cell: B
 export const gflops = (flops: number, ms: number): number => flops / (ms * 1e6);
 
 /** The peer groups of the table; each may have several variants (threads, implementations), of
- * which the table shows the fastest. */
-export const PEER_GROUPS = ['torch', 'tfjs-wasm', 'tfjs-cpu'] as const;
+ * which the table shows the fastest. A variant belongs to the longest group its label starts
+ * with: 'torch-1t' is torch (the stock nn.LSTM/nn.GRU/nn.RNN module), 'torch-unrolled-1t' is
+ * torch-unrolled (a *Cell looped in Python with retain_grad on every h_t and the per-timestep
+ * norms: what a torch user writes to get gradlab's probe). */
+export const PEER_GROUPS = ['torch', 'torch-unrolled', 'tfjs-wasm', 'tfjs-cpu'] as const;
 export type PeerGroup = (typeof PEER_GROUPS)[number];
+/** The torch groups, for "gradlab / best torch". */
+export const TORCH_GROUPS: readonly PeerGroup[] = ['torch', 'torch-unrolled'];
+/** The variant label of the OpenBLAS single-thread floor (bench/blasFloor.py): not a peer. */
+export const FLOOR_LABEL = 'blas-floor';
+
+/** The group a variant label belongs to: the longest matching prefix, or null. */
+export function groupOf(label: string): PeerGroup | null {
+  let best: PeerGroup | null = null;
+  for (const g of PEER_GROUPS) {
+    if ((label === g || label.startsWith(`${g}-`)) && (!best || g.length > best.length)) best = g;
+  }
+  return best;
+}
 
 /** One measured variant: median ms over `n` timed steps, or why there is no number. */
 export type Timing = { medianMs: number; n: number; ms: number[] } | { error: string };
@@ -60,13 +81,21 @@ export interface BenchRow {
   flops: number;
   gradlab: Timing;
   gradlabGflops: number | null;
-  /** Every variant measured, by label (e.g. 'torch-1t', 'tfjs-wasm-loop'). */
+  /** Every variant measured, by label (e.g. 'torch-1t', 'torch-unrolled-2t', 'tfjs-wasm-loop'). */
   variants: Record<string, Timing>;
+  /** The GEMMs alone of one step of this shape and cell, numpy float32 on one OpenBLAS thread
+   * (bench/blasFloor.py); `overheadMs` estimates the Python call overhead inside medianMs. Absent
+   * when not measured. */
+  blasFloor?: Timing & { overheadMs?: number };
   /** The fastest variant per group, or the reason the group has no number. */
   groups: Record<PeerGroup, { medianMs: number; via: string } | { error: string }>;
   bestPeer: { group: PeerGroup; via: string; medianMs: number } | null;
   /** gradlab ms / best peer ms: below 1 means gradlab is faster; the issue's target is <= 1/3. */
   ratio: number | null;
+  /** gradlab ms / the fastest torch variant (module or unrolled, 1 or 2 threads). */
+  torchRatio: number | null;
+  /** gradlab ms / the BLAS floor ms: how far gradlab's whole step is from its GEMMs alone. */
+  floorRatio: number | null;
 }
 
 export interface WorkersResult {
@@ -82,7 +111,7 @@ export interface WorkersResult {
 }
 
 export interface BenchReport {
-  schema: 'gradlab-bench/1';
+  schema: 'gradlab-bench/2';
   startedAt: string;
   command: string;
   machine: { cpus: number; cpuModel: string; node: string; platform: string; loadAvgBefore: number[]; loadAvgAfter: number[] };
@@ -101,12 +130,12 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Fill `groups`, `bestPeer` and `ratio` of a row from its variants (label prefix = group). */
-export function summarizeRow(row: Omit<BenchRow, 'groups' | 'bestPeer' | 'ratio'>): BenchRow {
+/** Fill `groups`, `bestPeer` and the ratios of a row from its variants (label prefix = group). */
+export function summarizeRow(row: Omit<BenchRow, 'groups' | 'bestPeer' | 'ratio' | 'torchRatio' | 'floorRatio'>): BenchRow {
   const groups = {} as BenchRow['groups'];
   let bestPeer: BenchRow['bestPeer'] = null;
   for (const g of PEER_GROUPS) {
-    const entries = Object.entries(row.variants).filter(([label]) => label === g || label.startsWith(`${g}-`));
+    const entries = Object.entries(row.variants).filter(([label]) => groupOf(label) === g);
     const timed = entries.filter((e): e is [string, { medianMs: number; n: number; ms: number[] }] => 'medianMs' in e[1]);
     if (timed.length === 0) {
       const err = entries.map(([label, t]) => ('error' in t ? `${label}: ${t.error}` : '')).filter(Boolean).join('; ');
@@ -118,24 +147,44 @@ export function summarizeRow(row: Omit<BenchRow, 'groups' | 'bestPeer' | 'ratio'
     if (!bestPeer || t.medianMs < bestPeer.medianMs) bestPeer = { group: g, via, medianMs: t.medianMs };
   }
   const ours = 'medianMs' in row.gradlab ? row.gradlab.medianMs : null;
-  return { ...row, groups, bestPeer, ratio: ours !== null && bestPeer ? ours / bestPeer.medianMs : null };
+  const torchMs = TORCH_GROUPS.map((g) => groups[g]).flatMap((x) => ('medianMs' in x ? [x.medianMs] : []));
+  const floorMs = row.blasFloor && 'medianMs' in row.blasFloor ? row.blasFloor.medianMs : null;
+  return {
+    ...row, groups, bestPeer,
+    ratio: ours !== null && bestPeer ? ours / bestPeer.medianMs : null,
+    torchRatio: ours !== null && torchMs.length ? ours / Math.min(...torchMs) : null,
+    floorRatio: ours !== null && floorMs !== null ? ours / floorMs : null,
+  };
 }
 
 const fmtMs = (ms: number): string => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
+const fmtRatio = (x: number | null): string => (x !== null ? `${x.toFixed(2)}x` : 'n/a');
+const GROUP_TITLES: Record<PeerGroup, string> = {
+  torch: 'torch module', 'torch-unrolled': 'torch unrolled', 'tfjs-wasm': 'tfjs-wasm', 'tfjs-cpu': 'tfjs-cpu',
+};
 
-/** The table as Markdown (printed on stdout and pasted into bench/NOTES.md). */
+/** The table as Markdown (printed on stdout and pasted into bench/NOTES.md). A group's cell shows
+ * its fastest variant's median and which (1t/2t, loop/layers); '—' where the group did not run
+ * (e.g. tfjs-cpu in --quick), 'failed' where all its variants failed. */
 export function formatTable(rows: readonly BenchRow[]): string {
-  const head = ['shape (B,T,I,H)', 'cell', 'gradlab ms', ...PEER_GROUPS.map((g) => `${g} ms`), 'best peer', 'gradlab / best', 'gradlab GFLOP/s'];
+  const head = [
+    'shape (B,T,I,H)', 'cell', 'gradlab ms', ...PEER_GROUPS.map((g) => `${GROUP_TITLES[g]} ms`),
+    'gradlab / best torch', 'gradlab / best peer', 'BLAS floor ms (GFLOP/s)', 'gradlab / floor', 'gradlab GFLOP/s',
+  ];
   const lines = rows.map((r) => [
     `${r.shape} (${r.B},${r.T},${r.I},${r.H})`,
     r.cell,
     'medianMs' in r.gradlab ? fmtMs(r.gradlab.medianMs) : 'failed',
     ...PEER_GROUPS.map((g) => {
       const x = r.groups[g];
-      return 'medianMs' in x ? `${fmtMs(x.medianMs)} (${x.via.slice(g.length + 1) || g})` : 'n/a';
+      if ('medianMs' in x) return `${fmtMs(x.medianMs)} (${x.via.slice(g.length + 1) || g})`;
+      return x.error === 'not run' ? '—' : 'failed';
     }),
-    r.bestPeer ? r.bestPeer.via : 'none',
-    r.ratio !== null ? `${r.ratio.toFixed(2)}x` : 'n/a',
+    fmtRatio(r.torchRatio),
+    fmtRatio(r.ratio),
+    !r.blasFloor ? '—' : 'medianMs' in r.blasFloor
+      ? `${fmtMs(r.blasFloor.medianMs)} (${gflops(r.flops, r.blasFloor.medianMs).toFixed(1)})` : 'failed',
+    fmtRatio(r.floorRatio),
     r.gradlabGflops !== null ? r.gradlabGflops.toFixed(2) : 'n/a',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));

@@ -4,7 +4,10 @@
  * - `loop`: a hand-written cell over the timesteps (input projection for all steps in one
  *   matMul, then one matMul per step for the recurrence), differentiated by
  *   `optimizer.minimize` (tf.variableGrads + applyGradients);
- * - `layers`: tf.layers.lstm / simpleRNN + dense, compiled with Adam and MSE, `trainOnBatch`.
+ * - `layers`: tf.layers.lstm / gru / simpleRNN (tanh or relu) + dense, compiled with Adam and
+ *   MSE, `trainOnBatch`. tfjs's GRU layer supports only resetAfter: false (the reset gate applied
+ *   before the recurrent product, Keras 1 style), torch's is "after": same matmul count.
+ * Cells: lstm, gru, rnn_tanh, rnn_relu.
  *
  * Runs in its own process (`node --import tsx bench/tfjsPeer.ts --backend wasm|cpu`), driven over
  * stdin/stdout with one JSON object per line (the same protocol as bench/torchPeer.py):
@@ -53,14 +56,16 @@ interface Model {
   dispose(): void;
 }
 
-/** torch's init ranges, U(-1/sqrt(H), 1/sqrt(H)); gate order i, f, g, o as torch. */
+/** torch's init ranges, U(-1/sqrt(H), 1/sqrt(H)); gate order i, f, g, o (lstm) and r, z, n (gru)
+ * as torch, whose GRU keeps b_hh apart from b_ih: n = tanh(x W_in + b_in + r * (h W_hn + b_hn)). */
 function loopModel(tf: Tf, cell: string, B: number, T: number, I: number, H: number, x: import('@tensorflow/tfjs').Tensor3D, y: import('@tensorflow/tfjs').Tensor2D): Model {
-  const G = cell === 'lstm' ? 4 : 1;
+  const G = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
   const k = 1 / Math.sqrt(H);
   const u = (shape: number[]) => tf.variable(tf.randomUniform(shape, -k, k, 'float32', 1));
   const wIh = u([I, G * H]);
   const wHh = u([H, G * H]);
   const b = u([G * H]);
+  const bHh = u([G * H]); // gru only
   const wO = u([H, 1]);
   const bO = u([1]);
   const opt = tf.train.adam(1e-3);
@@ -70,26 +75,35 @@ function loopModel(tf: Tf, cell: string, B: number, T: number, I: number, H: num
     let h: import('@tensorflow/tfjs').Tensor2D = tf.zeros([B, H]);
     let c: import('@tensorflow/tfjs').Tensor2D = tf.zeros([B, H]);
     for (let t = 0; t < T; t++) {
+      if (cell === 'gru') {
+        const [xr, xz, xn] = tf.split(xs[t], 3, 1);
+        const [hr, hz, hn] = tf.split(tf.add(tf.matMul(h, wHh), bHh), 3, 1);
+        const r = tf.sigmoid(tf.add(xr, hr));
+        const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
+        h = tf.add(n, tf.mul(tf.sigmoid(tf.add(xz, hz)), tf.sub(h, n)));
+        continue;
+      }
       const z = tf.add(xs[t], tf.matMul(h, wHh)) as import('@tensorflow/tfjs').Tensor2D;
       if (G === 4) {
         const [i, f, g, o] = tf.split(z, 4, 1);
         c = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
         h = tf.mul(tf.sigmoid(o), tf.tanh(c));
       } else {
-        h = tf.tanh(z);
+        h = cell === 'rnn_relu' ? tf.relu(z) : tf.tanh(z);
       }
     }
     return tf.losses.meanSquaredError(y, tf.add(tf.matMul(h, wO), bO)) as import('@tensorflow/tfjs').Scalar;
   };
+  const vars = cell === 'gru' ? [wIh, wHh, b, bHh, wO, bO] : [wIh, wHh, b, wO, bO];
   return {
     async step() {
-      const cost = opt.minimize(lossFn, true, [wIh, wHh, b, wO, bO]);
+      const cost = opt.minimize(lossFn, true, vars);
       cost?.dataSync();
       cost?.dispose();
     },
     dispose() {
       opt.dispose();
-      for (const v of [wIh, wHh, b, wO, bO]) v.dispose();
+      for (const v of [wIh, wHh, b, bHh, wO, bO]) v.dispose();
     },
   };
 }
@@ -97,7 +111,9 @@ function loopModel(tf: Tf, cell: string, B: number, T: number, I: number, H: num
 function layersModel(tf: Tf, cell: string, T: number, I: number, H: number, x: import('@tensorflow/tfjs').Tensor3D, y: import('@tensorflow/tfjs').Tensor2D): Model {
   const rnn = cell === 'lstm'
     ? tf.layers.lstm({ units: H, inputShape: [T, I], recurrentActivation: 'sigmoid' })
-    : tf.layers.simpleRNN({ units: H, inputShape: [T, I], activation: 'tanh' });
+    : cell === 'gru'
+      ? tf.layers.gru({ units: H, inputShape: [T, I], recurrentActivation: 'sigmoid' })
+      : tf.layers.simpleRNN({ units: H, inputShape: [T, I], activation: cell === 'rnn_relu' ? 'relu' : 'tanh' });
   const model = tf.sequential({ layers: [rnn, tf.layers.dense({ units: 1 })] });
   model.compile({ optimizer: tf.train.adam(1e-3), loss: 'meanSquaredError' });
   return {
@@ -129,9 +145,10 @@ async function main(): Promise<void> {
     try {
       if (msg.cmd === 'quit') break;
       if (msg.cmd === 'setup') {
+        const { B, T, I, H, cell } = msg;
+        if (!['lstm', 'gru', 'rnn_tanh', 'rnn_relu'].includes(cell)) throw new Error(`unknown cell ${cell}`);
         for (const m of Object.values(models)) m.dispose();
         for (const d of data) d.dispose();
-        const { B, T, I, H, cell } = msg;
         const x = tf.randomUniform([B, T, I], -1, 1, 'float32', 2) as import('@tensorflow/tfjs').Tensor3D;
         const y = tf.randomUniform([B, 1], 0, 1, 'float32', 3) as import('@tensorflow/tfjs').Tensor2D;
         data = [x, y];

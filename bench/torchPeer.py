@@ -1,11 +1,19 @@
 """PyTorch peer of bench/bench.ts: one training step = forward over T, BPTT, Adam update
-(single layer, nn.LSTM / nn.RNN batch_first, nn.Linear head on h_T, MSE). No dL/dh_t probe.
+(single layer, nn.Linear head on h_T, MSE), in two implementations per cell:
+  module:   the stock batch_first nn.LSTM / nn.GRU / nn.RNN (tanh or relu). Fastest, but it
+            cannot give the per-timestep gradients dL/dh_t (only the last h is exposed).
+  unrolled: nn.LSTMCell / nn.GRUCell / nn.RNNCell looped over T in Python, h_t.retain_grad() on
+            every step and, after backward, the per-timestep norms ||dL/dh_t|| (over batch and
+            units, t = 1..T: what gradlab's hiddenGradNorms computes every step). This is what a
+            torch user writes to get gradlab's vanishing-gradient probe.
+Both are built at setup from the same seed; the driver picks one per steps request.
 
 Driven over stdin/stdout, one JSON object per line, so bench.ts can alternate it with the other
 peers step block by step block:
   {"cmd": "setup", "B": 32, "T": 100, "I": 1, "H": 64, "cell": "lstm"}  -> {"ok": true}
-  {"cmd": "steps", "n": 5}                                               -> {"ok": true, "ms": [..]}
+  {"cmd": "steps", "n": 5, "impl": "module" | "unrolled"}               -> {"ok": true, "ms": [..]}
   {"cmd": "quit"}
+cell: lstm, gru, rnn_tanh, rnn_relu; impl defaults to "module".
 Usage: /usr/bin/python3 bench/torchPeer.py --threads 1
 """
 import json
@@ -18,6 +26,15 @@ def reply(obj):
     sys.stdout.flush()
 
 
+def loaded_blas():
+    """The BLAS libraries mapped into this process. Debian's torch links the system
+    libblas.so.3, whichever update-alternatives picks: the reference BLAS (several times slower)
+    unless an OpenBLAS package is installed, so the report records which one ran."""
+    with open("/proc/self/maps") as f:
+        paths = {ln.split()[-1] for ln in f if len(ln.split()) >= 6}
+    return sorted(p for p in paths if "blas" in p.rsplit("/", 1)[-1].lower())
+
+
 def main():
     threads = 1
     if "--threads" in sys.argv:
@@ -28,20 +45,63 @@ def main():
         reply({"ok": False, "error": f"import torch failed: {e}"})
         return
     torch.set_num_threads(threads)
-    reply({"ok": True, "version": torch.__version__, "threads": torch.get_num_threads()})
+    torch.ones(8, 8) @ torch.ones(8, 8)  # loads the BLAS, for the report below
+    reply({"ok": True, "version": torch.__version__, "threads": torch.get_num_threads(), "blas": loaded_blas()})
+    nn = torch.nn
 
-    class Net(torch.nn.Module):
+    class Module(nn.Module):
+        """The stock module: one call over the whole sequence, looped over T in C++."""
+
         def __init__(self, cell, I, H):
             super().__init__()
             if cell == "lstm":
-                self.rnn = torch.nn.LSTM(I, H, num_layers=1, batch_first=True)
+                self.rnn = nn.LSTM(I, H, num_layers=1, batch_first=True)
+            elif cell == "gru":
+                self.rnn = nn.GRU(I, H, num_layers=1, batch_first=True)
             else:
-                self.rnn = torch.nn.RNN(I, H, num_layers=1, nonlinearity="tanh", batch_first=True)
-            self.head = torch.nn.Linear(H, 1)
+                self.rnn = nn.RNN(I, H, num_layers=1, nonlinearity=cell[4:], batch_first=True)
+            self.head = nn.Linear(H, 1)
 
         def forward(self, x):
             out, _ = self.rnn(x)
-            return self.head(out[:, -1, :])
+            return self.head(out[:, -1, :]), None
+
+    class Unrolled(nn.Module):
+        """A cell stepped in Python, keeping every h_t's gradient for the probe."""
+
+        def __init__(self, cell, I, H):
+            super().__init__()
+            self.lstm = cell == "lstm"
+            if cell == "lstm":
+                self.cell = nn.LSTMCell(I, H)
+            elif cell == "gru":
+                self.cell = nn.GRUCell(I, H)
+            else:
+                self.cell = nn.RNNCell(I, H, nonlinearity=cell[4:])
+            self.head = nn.Linear(H, 1)
+            self.H = H
+
+        def forward(self, x):
+            h = x.new_zeros(x.shape[0], self.H)
+            c = x.new_zeros(x.shape[0], self.H)
+            hs = []
+            for x_t in x.unbind(1):
+                if self.lstm:
+                    h, c = self.cell(x_t, (h, c))
+                else:
+                    h = self.cell(x_t, h)
+                h.retain_grad()  # a non-leaf's .grad is dropped after backward unless asked for
+                hs.append(h)
+            return self.head(h), hs
+
+    def probe(hs):
+        # ||dL/dh_t|| over batch and units for t = 1..T, as gradlab's hiddenGradNormsOnDevice.
+        return torch.stack([h.grad for h in hs]).flatten(1).norm(dim=1)
+
+    def build(kind, cell, I, H):
+        torch.manual_seed(0)
+        net = (Module if kind == "module" else Unrolled)(cell, I, H)
+        return {"net": net, "opt": torch.optim.Adam(net.parameters(), lr=1e-3)}
 
     state = {}
     for line in sys.stdin:
@@ -53,28 +113,36 @@ def main():
             if msg["cmd"] == "quit":
                 break
             if msg["cmd"] == "setup":
-                torch.manual_seed(0)
-                B, T, I, H = msg["B"], msg["T"], msg["I"], msg["H"]
-                net = Net(msg["cell"], I, H)
+                B, T, I, H, cell = msg["B"], msg["T"], msg["I"], msg["H"], msg["cell"]
+                if cell not in ("lstm", "gru", "rnn_tanh", "rnn_relu"):
+                    raise ValueError(f"unknown cell {cell}")
+                torch.manual_seed(1)
                 state = {
-                    "net": net,
-                    "opt": torch.optim.Adam(net.parameters(), lr=1e-3),
+                    "module": build("module", cell, I, H),
+                    "unrolled": build("unrolled", cell, I, H),
                     "x": torch.rand(B, T, I) * 2 - 1,
                     "y": torch.rand(B, 1),
-                    "loss": torch.nn.MSELoss(),
+                    "loss": nn.MSELoss(),
                 }
                 reply({"ok": True})
             elif msg["cmd"] == "steps":
-                net, opt, x, y, loss_fn = state["net"], state["opt"], state["x"], state["y"], state["loss"]
+                impl = state[msg.get("impl", "module")]
+                net, opt, x, y, loss_fn = impl["net"], impl["opt"], state["x"], state["y"], state["loss"]
                 ms = []
+                norms = None
                 for _ in range(msg["n"]):
                     t0 = time.perf_counter()
                     opt.zero_grad(set_to_none=True)
-                    loss = loss_fn(net(x), y)
+                    out, hs = net(x)
+                    loss = loss_fn(out, y)
                     loss.backward()
+                    if hs is not None:
+                        norms = probe(hs)
                     opt.step()
                     ms.append((time.perf_counter() - t0) * 1000.0)
-                reply({"ok": True, "ms": ms})
+                # The probe's first and last norms, so a reader of the replies can see it ran.
+                extra = {} if norms is None else {"probe": [float(norms[0]), float(norms[-1]), len(norms)]}
+                reply({"ok": True, "ms": ms, **extra})
             else:
                 reply({"ok": False, "error": f"unknown command {msg['cmd']}"})
         except Exception as e:  # noqa: BLE001
