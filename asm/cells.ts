@@ -15,7 +15,7 @@
 
 // @ts-ignore: decorator
 @inline
-function sp(x: f32): v128 {
+export function sp(x: f32): v128 {
   return f32x4.splat(x);
 }
 
@@ -140,7 +140,7 @@ export function tanhRows(pre: usize, ldp: i32, out: usize, B: i32, H: i32): void
 
 // @ts-ignore: decorator
 @inline
-function ftz(v: v128): v128 {
+export function ftz(v: v128): v128 {
   return v128.andnot(v, f32x4.lt(f32x4.abs(v), sp(1.1754943508222875e-38)));
 }
 

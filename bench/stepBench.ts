@@ -3,7 +3,7 @@
  * and for `node --cpu-prof`. Same step as bench/bench.ts (forward, MSE, BPTT, the dL/dh_t probe,
  * Adam), float32, after `--warmup` steps; prints the median of `--steps` and the kernel in use.
  *
- *   npx tsx bench/stepBench.ts [--shapes small,wide,long] [--cells lstm,rnn_tanh] [--warmup 20] [--steps 20]
+ *   npx tsx bench/stepBench.ts [--shapes small,wide,long] [--cells lstm,rnn_tanh] [--warmup 20] [--steps 20] [--threads 1]
  *   GRADLAB_WASM=off npx tsx bench/stepBench.ts      # the JavaScript kernels (GRADLAB_WASM=simd: no relaxed SIMD)
  */
 import { cpu, cpuWasmStatus as wasmStatus } from '../src/backends/cpu/index.ts';
@@ -23,8 +23,10 @@ const shapes = arg('shapes', SHAPES.map((s) => s.name).join(',')).split(',').map
 const cells = arg('cells', CELLS.join(',')).split(',') as BenchCell[];
 const warmup = Number(arg('warmup', '20'));
 const steps = Number(arg('steps', '20'));
+const threads = Number(arg('threads', '1'));
+cpu.wasm?.setThreads(threads);
 
-console.log(`kernel: ${wasmStatus}`);
+console.log(`kernel: ${wasmStatus}, ${cpu.wasm?.threads ?? 1} thread(s)`);
 for (const s of shapes) {
   for (const cell of cells) {
     const step = gradlabStep(s, cell);

@@ -30,6 +30,7 @@ import { parseShard } from './shardOption.ts';
 import { shellQuote } from './shellQuote.ts';
 import { shownPath } from './shownPath.ts';
 import { UsageError } from './usageError.ts';
+import { autoThreads } from '../experiment/workerPool.ts';
 import { printable } from './terminalText.ts';
 
 export interface ExperimentCliOptions {
@@ -47,6 +48,7 @@ export interface ExperimentCliOptions {
   set: string[];
   variant: string[];
   workers: string;
+  threads?: string;
   saveWeights?: string | true;
 }
 
@@ -127,7 +129,8 @@ export function registerExperiment(program: Command, outcome: CommandOutcome): v
     .option('--set <path=value>', 'override a field of the definition before validation (repeatable), e.g. defaults.optimizer.lr=3e-4, \'variants[1].hiddenSize=64\', \'variants[name=lstm T=100].clip.maxNorm=5\'; the value is JSON if it parses, else text', collect, [])
     .option('--variant <pattern>', 'train only the variants whose name matches: an exact name, or a glob with * and ? (repeatable)', collect, [])
     .option('--save-weights [which]', 'write each run\'s final weights (with "both": its initial weights too) as safetensors under <out>/weights/run-NNNN.final.safetensors, loadable as a torch state dict and by gradlab probe')
-    .option('--workers <n>', 'runs trained side by side in worker threads; results are identical for any n (default: one per CPU core)', String(availableParallelism()))
+    .option('--workers <n>', 'runs trained side by side in worker threads; results are identical for any n (default: one per CPU core, or the cores left by --threads)', String(availableParallelism()))
+    .option('--threads <n>', 'threads each run\'s float32 matrix products are split over (the cpu backend\'s wasm kernels); results are identical for any n; --workers x --threads may not exceed the cores (default: the cores the workers leave each run)')
     .addHelpText('after', EXIT_HELP)
     .action(async (nameOrPath: string, opts: ExperimentCliOptions, cmd: Command) => {
       const choice = await commonChoices(opts, cmd);
@@ -148,7 +151,7 @@ export function registerExperiment(program: Command, outcome: CommandOutcome): v
       }
       startOutputFolder(plan.dir, plan.manifest, choice.resume);
       outcome.exitCode = await runAndWrite(plan.exp, plan.manifest, plan.dir, {
-        backend, device, workers: choice.workers, resume: choice.resume,
+        backend, device, workers: choice.workers, threads: choice.threads, resume: choice.resume,
         resumeCommand: resumeCommand(outcome.argv, plan.dir),
         checkpointEveryLogged: choice.checkpointEvery ?? defaultCheckpointEvery(plan.exp), saveWeights: choice.saveWeights,
       });
@@ -158,6 +161,8 @@ export function registerExperiment(program: Command, outcome: CommandOutcome): v
 /** The settings every experiment of a command shares, checked before anything is loaded. */
 export interface CommonChoice {
   workers: number;
+  /** --threads, or null: the cores the workers leave each run (autoThreads, once the runs are known). */
+  threads: number | null;
   saveWeights: SaveWeights | undefined;
   checkpointEvery: number | null;
   overrides: RunOverrides & { quick: boolean };
@@ -168,17 +173,27 @@ export interface CommonChoice {
 async function commonChoices(opts: ExperimentCliOptions, cmd: Command): Promise<CommonChoice> {
   checkBackendName(opts.backend);
   let workers = positiveInteger(opts.workers, '--workers');
+  const workersGiven = cmd.getOptionValueSource('workers') === 'cli';
+  const threads = opts.threads === undefined ? null : positiveInteger(opts.threads, '--threads');
   const cores = availableParallelism();
   if (workers > cores) {
     // More threads than cores only makes the runs take turns (and hold memory meanwhile).
     process.stderr.write(`gradlab: --workers ${workers} is more than this machine's ${cores} cores; using ${cores}\n`);
     workers = cores;
   }
+  if (threads !== null) {
+    if (threads > cores) throw new UsageError(`--threads: ${threads} is more than this machine's ${cores} cores; use at most ${cores}`);
+    if (workersGiven && workers * threads > cores) {
+      throw new UsageError(`--threads: --workers ${workers} x --threads ${threads} = ${workers * threads} threads is more than this machine's ${cores} cores; lower one of them`);
+    }
+    if (!workersGiven) workers = Math.max(1, Math.floor(cores / threads));
+  }
   if (opts.backend === 'webgpu') {
     // One device, driven from this thread: runs take turns on it.
-    if (workers > 1 && cmd.getOptionValueSource('workers') === 'cli') {
+    if (workers > 1 && workersGiven) {
       throw new UsageError('--workers: the webgpu backend runs every run on one device from one thread; drop --workers (or use --backend cpu)');
     }
+    if (threads !== null && threads > 1) throw new UsageError('--threads: the webgpu backend runs its products on the device; drop --threads (or use --backend cpu)');
     workers = 1;
   }
   const saveWeights = parseSaveWeights(opts.saveWeights);
@@ -189,7 +204,7 @@ async function commonChoices(opts: ExperimentCliOptions, cmd: Command): Promise<
     ...(opts.steps !== undefined ? { steps: positiveInteger(opts.steps, '--steps') } : {}),
     ...(opts.seeds !== undefined ? { seeds: parseSeeds(opts.seeds) } : {}),
   };
-  return { workers, saveWeights, checkpointEvery, overrides, resume: opts.resume ?? false, force: opts.force ?? false };
+  return { workers, threads, saveWeights, checkpointEvery, overrides, resume: opts.resume ?? false, force: opts.force ?? false };
 }
 
 /** An experiment validated and its output folder checked: nothing trained or written yet. */
@@ -241,6 +256,8 @@ export interface RunChoice {
   backend: Backend;
   device: string | null;
   workers: number;
+  /** Threads per run, or null for autoThreads. */
+  threads: number | null;
   resume: boolean;
   checkpointEveryLogged: number;
   saveWeights: SaveWeights | undefined;
@@ -270,15 +287,16 @@ export async function runAndWrite(exp: ResolvedExperiment, manifest: Manifest, d
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const store: RunStore = { dir, checkpointEveryLogged: choice.checkpointEveryLogged, resume: choice.resume, saveWeights: choice.saveWeights };
+  const left = choice.resume ? unfinishedRuns(dir, manifest).length : manifest.runs.length;
   if (choice.resume) {
-    const left = unfinishedRuns(dir, manifest).length;
     process.stderr.write(`resuming ${shownPath(dir)}: ${manifest.runs.length - left} of ${manifest.runs.length} runs finished earlier\n`);
   }
+  const threads = choice.threads ?? autoThreads(availableParallelism(), choice.workers, left);
   const progress = createProgress();
   let crash: Error | null = null;
   try {
     const only = manifest.shard ? new Set(manifest.runs.map((r) => r.index)) : undefined;
-    await runExperimentInWorkers(exp, { backend: choice.backend, workers: choice.workers, progress, store, stop, only });
+    await runExperimentInWorkers(exp, { backend: choice.backend, workers: choice.workers, threads, progress, store, stop, only });
   } catch (e) {
     crash = e as Error;
   } finally {

@@ -139,7 +139,7 @@ export async function runSuite(name: string, opts: ExperimentCliOptions, choice:
     process.stderr.write(`suite ${name}: experiment ${i + 1} of ${plans.length}, ${plan.exp.name}\n`);
     startOutputFolder(plan.dir, plan.manifest, resume);
     const code = await runAndWrite(plan.exp, plan.manifest, plan.dir, {
-      backend, device, workers: choice.workers, resume, saveWeights: undefined,
+      backend, device, workers: choice.workers, threads: choice.threads, resume, saveWeights: undefined,
       checkpointEveryLogged: choice.checkpointEvery ?? defaultCheckpointEvery(plan.exp),
       resumeCommand: resumeCommand(argv, root),
     });

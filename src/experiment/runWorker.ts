@@ -10,10 +10,11 @@ const port = parentPort;
 if (!port) throw new Error('runWorker.ts must run in a worker thread');
 // Tasks (and their fixed test sets) are built once per experiment, not once per job.
 let tasks: { key: string; get: ReturnType<typeof prepareTasks> } | null = null;
-port.on('message', async ({ experiment, job, backend, store, stop }: WorkerRequest) => {
+port.on('message', async ({ experiment, job, backend, threads, store, stop }: WorkerRequest) => {
   // This thread's default backend is the one its job runs on (a worker has its own modules).
   const onBackend = cpuBackendNamed(backend);
   setDefaultBackend(onBackend);
+  if (onBackend.wasm && onBackend.wasm.threads !== threads) onBackend.wasm.setThreads(threads);
   const key = JSON.stringify(experiment);
   if (tasks?.key !== key) tasks = { key, get: prepareTasks(experiment) };
   const getTask = tasks.get;

@@ -44,6 +44,9 @@ export interface RunnerOptions {
   progress?: ProgressSink;
   /** Worker threads running (variant, seed) jobs side by side; 1 runs them in this thread. */
   workers?: number;
+  /** Threads each run's float32 GEMMs are split over (the wasm kernels; results are identical
+   * for any number). Default 1; the CLI gives each run the cores the workers leave it. */
+  threads?: number;
   store?: RunStore;
   /** Once raised, every run stops at its next step boundary (after a checkpoint) and runs not
    * yet started are not started. */
@@ -233,7 +236,18 @@ export async function runExperiment(exp: ResolvedExperiment, opts: RunnerOptions
  */
 export async function runExperimentInWorkers(exp: ResolvedExperiment, opts: RunnerOptions): Promise<Omit<Results, 'env'>> {
   const workers = opts.workers ?? 1;
-  if (workers <= 1) return runExperiment(exp, opts);
+  const threads = opts.threads ?? 1;
+  if (workers <= 1) {
+    const gemm = isCpuBackend(opts.backend) ? opts.backend.wasm : null;
+    if (!gemm || threads === gemm.threads) return runExperiment(exp, opts);
+    const before = gemm.threads;
+    gemm.setThreads(threads);
+    try {
+      return await runExperiment(exp, opts);
+    } finally {
+      gemm.setThreads(before);
+    }
+  }
   if (!isCpuBackend(opts.backend)) throw new Error(`worker threads run the cpu backends only, not ${opts.backend.name}`);
   const getTask = prepareTasks(exp);
   const all: RunJob[] = exp.variants.flatMap((_, variant) => exp.seeds.map((seed) => ({ variant, seed, index: 0 })));
@@ -242,6 +256,7 @@ export async function runExperimentInWorkers(exp: ResolvedExperiment, opts: Runn
   const live = new Map<number, RunProgress>();
   const runs = await runInWorkers(exp, jobs, workers, {
     backend: opts.backend.name,
+    threads,
     store: opts.store,
     stop: opts.stop,
     done: (j) => (opts.store?.resume ? finishedRun(opts.store, { index: j.index, variant: exp.variants[j.variant].name, seed: j.seed }) : null),

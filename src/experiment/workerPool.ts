@@ -16,6 +16,8 @@ export interface WorkerRequest {
   job: RunJob;
   /** The CPU backend's name (cpu-js, cpu-wasm): the thread runs the same kernels as its parent. */
   backend: string;
+  /** Threads the run's GEMMs are split over (its own included). */
+  threads: number;
   store?: RunStore;
   /** The shared stop flag's memory (see StopFlag). */
   stop?: SharedArrayBuffer;
@@ -32,6 +34,8 @@ const WORKER_URL = new URL('./runWorkerBoot.mjs', import.meta.url);
 export interface PoolOptions {
   /** The CPU backend the threads run, by name (cpu-js, cpu-wasm). */
   backend: string;
+  /** Threads each run's GEMMs are split over. */
+  threads: number;
   store?: RunStore;
   stop?: StopFlag;
   /** A job already done (a finished run found when resuming): not sent to a worker. */
@@ -84,7 +88,7 @@ export async function runInWorkers(
         }
         const job = todo[next++];
         hooks.start?.(job);
-        w.postMessage({ experiment: exp, job, backend: pool.backend, store: pool.store, stop: stop.shared } satisfies WorkerRequest);
+        w.postMessage({ experiment: exp, job, backend: pool.backend, threads: pool.threads, store: pool.store, stop: stop.shared } satisfies WorkerRequest);
       };
       w.on('message', (m: WorkerReply) => {
         const job = byIndex.get(m.index)!;
@@ -104,4 +108,14 @@ export async function runInWorkers(
   }
   if (crash) throw crash;
   return jobs.map((j) => results.get(j.index) ?? pool.notStarted(j));
+}
+
+/**
+ * Threads per run when --threads is not given: the cores the run workers leave free, shared
+ * among the runs that train at once (a single run on a 2-core machine gets both). Never more
+ * threads in all than cores: helper threads spin briefly between products (gemmThreads.ts), so
+ * oversubscribing would make every run wait on descheduled helpers.
+ */
+export function autoThreads(cores: number, workers: number, runsLeft: number): number {
+  return Math.max(1, Math.floor(cores / Math.max(1, Math.min(workers, runsLeft))));
 }

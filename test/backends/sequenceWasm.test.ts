@@ -28,6 +28,7 @@ import type { DType } from '../../src/tensor/dtype.ts';
 import { Rng } from '../../src/tensor/rng.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 import { fcParams } from '../helpers/fc.ts';
+import type { WasmGemm } from '../../src/backends/cpu/wasm.ts';
 
 /** Every cell the wasm path runs (a diagonal recurrence takes the JavaScript kernel). */
 const CELLS: CellKind[] = CELL_KINDS.filter((k) => wasmRuns(cellSpec(k)));
@@ -52,7 +53,7 @@ const caseArb = (cell: CellKind): fc.Arbitrary<Case> => fc.record({
   inputGrads: fc.boolean(),
 });
 
-function run(c: Case, dtype: DType) {
+function run(c: Case, dtype: DType, gm: WasmGemm = requireCpuWasm().wasm) {
   const { B, T, I, H } = c;
   const cell = cellSpec(c.cell);
   const G = cell.gates.length;
@@ -67,8 +68,8 @@ function run(c: Case, dtype: DType) {
   const h0 = t(u(B * H, 0.5), [B, H]);
   const c0 = cell.cellState ? t(u(B * H, 0.5), [B, H]) : null;
   const dhs = Array.from({ length: T }, () => (rng.uniform() < 0.6 ? t(u(B * H, 1), [B, H]) : null));
-  const fwd = dtype === 'float32' ? sequenceForwardWasm(requireCpuWasm().wasm, cpu, cell, xs, h0, c0, w) : js.sequenceForward(cpu, cell, xs, h0, c0, w);
-  const g = dtype === 'float32' ? sequenceBackwardWasm(requireCpuWasm().wasm, fwd.tape, dhs, c.inputGrads) : js.sequenceBackward(fwd.tape, dhs, c.inputGrads);
+  const fwd = dtype === 'float32' ? sequenceForwardWasm(gm, cpu, cell, xs, h0, c0, w) : js.sequenceForward(cpu, cell, xs, h0, c0, w);
+  const g = dtype === 'float32' ? sequenceBackwardWasm(gm, fwd.tape, dhs, c.inputGrads) : js.sequenceBackward(fwd.tape, dhs, c.inputGrads);
   const forward = new Map<string, Float64Array>(fwd.hs.map((h, i) => [`h_${i + 1}`, h.toFloat64Array()]));
   const grads = new Map<string, Float64Array>([
     ['dh0', g.dh0.toFloat64Array()], ['dW_ih', g.dWIh.toFloat64Array()], ['dW_hh', g.dWHh.toFloat64Array()],
@@ -106,6 +107,22 @@ describe.each(CELLS)('wasm sequence kernels: %s', (cell) => {
       compare(ref.forward, got.forward, `${JSON.stringify(c)} forward`);
       compare(ref.grads, got.grads, `${JSON.stringify(c)} gradients`);
     }), fcParams(40));
+  });
+});
+
+/** The same kernels as a build without generated cell kernels (or one made from older equations)
+ * sees them: every cell that is not hand-written falls back to its generated JavaScript kernel. */
+const withoutGenerated = (): WasmGemm => Object.assign(Object.create(requireCpuWasm().wasm) as WasmGemm, { generatedCell: () => null });
+
+describe.each(CELLS.filter((k) => k === 'gru' || k === 'rnn_relu'))('wasm sequence kernels without generated cell kernels: %s', (cell) => {
+  it('fall back to the JavaScript step kernels, equal to the float64 kernels to 1e-4 of the scale', () => {
+    const gm = withoutGenerated();
+    fc.assert(fc.property(caseArb(cell), (c) => {
+      const ref = run(c, 'float64');
+      const got = run(c, 'float32', gm);
+      compare(ref.forward, got.forward, `${JSON.stringify(c)} forward`);
+      compare(ref.grads, got.grads, `${JSON.stringify(c)} gradients`);
+    }), fcParams(10));
   });
 });
 

@@ -31,6 +31,22 @@ describe('what every CLI has', () => {
     expect(r.stderr).toBe(`gradlab: --workers ${cores + 3} is more than this machine's ${cores} cores; using ${cores}\n`);
   });
 
+  it('--threads: more than the cores, or --workers x --threads past them, is bad input (exit 2, one line naming both)', async () => {
+    const cores = availableParallelism();
+    const def = writeDefinition(TINY);
+    const over = await runMain(['experiment', def, '--threads', String(cores + 1), '--dry-run', '--out', '/tmp/never-written']);
+    expect(over.code).toBe(2);
+    expect(over.stderr).toBe(`gradlab: --threads: ${cores + 1} is more than this machine's ${cores} cores; use at most ${cores}\n`);
+    const product = await runMain(['experiment', def, '--workers', String(cores), '--threads', '2', '--dry-run', '--out', '/tmp/never-written']);
+    expect(product.code).toBe(2);
+    expect(product.stderr).toBe(`gradlab: --threads: --workers ${cores} x --threads 2 = ${2 * cores} threads is more than this machine's ${cores} cores; lower one of them\n`);
+    const zero = await runMain(['experiment', def, '--threads', '0', '--dry-run', '--out', '/tmp/never-written']);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toBe('gradlab: --threads must be an integer >= 1, got "0"\n');
+    // Alone, --threads leaves the workers the rest of the cores: accepted.
+    expect((await runMain(['experiment', def, '--threads', String(cores), '--dry-run', '--out', '/tmp/never-written'])).code).toBe(0);
+  });
+
   it('--set and --variant reach results.json: the config that ran, and the command that reproduces it', async () => {
     const out = `/tmp/gradlab-set-${process.pid}`;
     const args = ['experiment', writeDefinition(TINY), '--set', 'defaults.hiddenSize=5', '--set', 'variants[name=gru].dropout=0.1', '--variant', 'g*', '--workers', '1', '--out', out, '--force'];

@@ -260,6 +260,7 @@ const optionArb: fc.Arbitrary<string[]> = fc.oneof(
   fc.constantFrom('1', '3', '0', '-1', '1.5', '1e3', '1e300', 'abc', '', ' 2 ', '0x10', '9007199254740993', '100000001', LONG).map((v) => ['--steps', v]),
   fc.constantFrom('0', '0,1', '1,1', '0,,1', '-1', '1e3', '9007199254740991', '9007199254740992', 'a', '', ' 0 , 1 ', '5,4,3', LONG).map((v) => ['--seeds', v]),
   fc.constantFrom('1', '2', '0', '-1', '1.5', '1e9', 'abc', '').map((v) => ['--workers', v]),
+  fc.constantFrom('1', '2', '0', '-1', '1.5', '99', 'abc', '').map((v) => ['--threads', v]),
   // webgpu is left out: in this process it would load Dawn (seconds per case, native output).
   fc.constantFrom('cpu', 'gpu', 'CPU', '', 'webgpu ', 'tpu').map((v) => ['--backend', v]),
   fc.constantFrom<string[]>(['--quick'], ['--force'], ['--bogus'], ['--forc'], ['--steps=2'], ['--seeds=1,2'], ['-x'], ['--steps']),

@@ -11,8 +11,10 @@ import { layout, pad4, type WasmGemm } from './wasm.ts';
  * loops and BPTT as sequence.ts (read that file first), with every product in float32 SIMD:
  *  - forward: the input projection X W_ihᵀ over all T*B rows, and per step h_{t-1} W_hhᵀ, added
  *    in place onto that step's rows of it for the hand-written cells (lstm, rnn_tanh: asm/cells.ts)
- *    and kept apart for the others, whose pointwise math is the kernel generated from their spec
- *    (src/cells/generateJs.ts; asm/cells.ts is tested against it);
+ *    and kept apart for the others (gru, rnn_relu), whose pointwise math is the f32x4 kernel
+ *    generated from their spec (src/cells/generateAs.ts, built into the same module) — or, on a
+ *    build without it or made from other equations, the JavaScript kernel generated from the same
+ *    spec (src/cells/generateJs.ts);
  *  - backward: per step dG_t W_hh, then dW_ihᵀ = Xᵀ dG, dW_hhᵀ = H_prevᵀ dG, the biases as
  *    1ᵀ dG, and dX = dG W_ih, each one GEMM over all rows.
  * W_ihᵀ and W_hhᵀ (forward) and W_hh, W_ih (backward) are packed once per call into the
@@ -23,9 +25,10 @@ import { layout, pad4, type WasmGemm } from './wasm.ts';
  *
  * Numerics: the GEMMs sum in float32 (one rounding per multiply and per add, in increasing k), so
  * each product carries an error of at most ~k 2^-24 sum|a b| (test/backends/wasmGemm.test.ts).
- * The gate math runs in float64 on float32 inputs and stores float32: h_t, c_t, the gates and
- * tanh(c_t) are rounded once each, as in torch's float32 kernels. The dL/dh recursion adds the
- * external gradient (and the GRU's z dh term) in float64 to the float32 GEMM output. float64
+ * The wasm gate math is float32 (one rounding per operation, sigmoid and tanh within 2 ulps:
+ * test/backends/wasmCells.test.ts, wasmGenerated.test.ts bound it per element); the JavaScript
+ * fallback runs it in float64 on float32 inputs and stores float32, and adds the external
+ * gradient (and the GRU's z dh term) in float64 to the float32 GEMM output. float64
  * tensors never come here: they take sequence.ts, whose sums are exact to float64 rounding.
  */
 class WasmSequenceTape implements SequenceTape {
@@ -107,8 +110,11 @@ export function sequenceForwardWasm(
   const TB = T * B;
   const hand = HAND_WRITTEN.has(spec.kind as CellKind);
   const lstm = spec.kind === 'lstm';
-  const [oWihT, oWhhT, oX, oPre, oH, oRec, oC, oTanhC, end] = layout([
+  const gen = hand ? null : gm.generatedCell(spec);
+  const SH = spec.saved.length * H;
+  const [oWihT, oWhhT, oX, oPre, oH, oRec, oC, oTanhC, oXb, oHb, oSv, end] = layout([
     I * GHp, H * GHp, TB * I, TB * GHp, (T + 1) * BH, hand ? 0 : B * GHp, lstm ? (T + 1) * BH : 0, lstm ? T * BH : 0,
+    gen ? GH : 0, gen ? GH : 0, gen ? TB * SH : 0,
   ]);
   gm.reserve(end);
   const f = gm.f32;
@@ -149,8 +155,19 @@ export function sequenceForwardWasm(
       gm.gemm(oH + t * BH, H, 1, oWhhT, GHp, p0, GHp, B, GHp, H, true);
       gm.tanhRows(p0, GHp, oH + (t + 1) * BH, B, H);
     }
+  } else if (gen) {
+    // The kernel generated from the spec (asm/build/cellsGenerated.ts), on the bare projection and
+    // recurrent product, adding b_ih and b_hh itself as the spec's affine part says.
+    f.set(bIh, oXb);
+    f.set(bHh, oHb);
+    for (let t = 0; t < T; t++) {
+      gm.gemm(oH + t * BH, H, 1, oWhhT, GHp, oRec, GHp, B, GHp, H, false);
+      gen.forward(oPre + t * B * GHp, GHp, oXb, oRec, GHp, oHb, oH + t * BH, 0, oSv + t * B * SH, oH + (t + 1) * BH, 0, B, H);
+    }
+    saved = f.slice(oSv, oSv + TB * SH);
   } else {
-    const SH = spec.saved.length * H;
+    // A build without this cell's generated kernel (or made from other equations): the
+    // JavaScript kernel generated from the same spec.
     saved = new Float32Array(TB * SH);
     const step = forwardKernel(spec, false, 'f32');
     for (let t = 0; t < T; t++) {
@@ -191,14 +208,19 @@ export function sequenceBackwardWasm(
   const rows = (last + 1) * B;
 
   // lstm and rnn_tanh run their pointwise steps in wasm (asm/cells.ts), on copies of the tape's
-  // gates, tanh(c) and c in the module's memory; the other cells run their generated kernel here.
+  // gates, tanh(c) and c in the module's memory; the other cells run the wasm kernel generated from
+  // their spec on a copy of the saved values, or, on a build without it, the JavaScript one here.
   const lstm = spec.kind === 'lstm';
-  const simd = HAND_WRITTEN.has(spec.kind as CellKind);
+  const hand = HAND_WRITTEN.has(spec.kind as CellKind);
+  const gen = hand ? null : gm.generatedCell(spec);
+  const simd = hand || gen !== null;
+  const SH = spec.saved.length * H;
   const hRows = Math.min(rows + B, (T + 1) * B); // h_0..h_{last+1}: H_prev for dW_hh, h_t for tanh'
-  const [oWhh, oWih, oH, oX, oDGi, oDGh, oDh, oOnes, oDWihT, oDWhhT, oDB, oDx, oGates, oTanhC, oCst, oDc, oExt, oDhTot, end] = layout([
+  const [oWhh, oWih, oH, oX, oDGi, oDGh, oDh, oOnes, oDWihT, oDWhhT, oDB, oDx, oGates, oTanhC, oCst, oDc, oExt, oDhTot, oSv, oCarry, end] = layout([
     GH * Hp, inputGrads ? GH * Ip : 0, hRows * H, rows * I, rows * GHp, untied ? rows * GHp : 0, B * Hp, rows,
     I * GHp, H * GHp, (untied ? 2 : 1) * GHp, inputGrads ? rows * Ip : 0,
     lstm ? rows * GH : 0, lstm ? rows * H : 0, lstm ? rows * H : 0, lstm ? BH : 0, simd ? BH : 0, simd ? T * BH : 0,
+    gen ? rows * SH : 0, gen ? BH : 0,
   ]);
   gm.reserve(end);
   const f = gm.f32;
@@ -212,11 +234,14 @@ export function sequenceBackwardWasm(
     f.set(cs.subarray(0, rows * H), oCst); // c_0..c_last
     f.fill(0, oDc, oDc + BH);
   }
+  if (gen) {
+    f.set(saved.subarray(0, rows * SH), oSv);
+    f.fill(0, oCarry, oCarry + BH);
+  }
 
   const dh = new Float64Array(BH); // total dL/dh_t of the current step
   const carry = new Float64Array(BH); // the direct path (the GRU's z dh): what h_{t-1} gets past W_hh
   const back = backwardKernel(spec, true, 'f32');
-  const SH = spec.saved.length * H;
   const none = new Float32Array(0);
   const dhTotal = new Float32Array(simd ? 0 : T * BH);
 
@@ -226,6 +251,13 @@ export function sequenceBackwardWasm(
     const kNext = kPrev + BH;
     const fromNext = t < last; // oDh holds dG_{t+1} W_hh
     const rowG = oDGi + t * B * GHp;
+    if (gen) {
+      if (ext) f.set(ext, oExt);
+      gen.backward(oDh, Hp, fromNext, oExt, ext !== null, oDhTot + kPrev, oCarry, oSv + t * B * SH, oH + kPrev, 0, oH + kNext, 0,
+        rowG, GHp, oDGh + t * B * GHp, GHp, B, H);
+      gm.gemm(dGhOff + t * B * GHp, GHp, 1, oWhh, Hp, oDh, Hp, B, Hp, GH, false);
+      continue;
+    }
     if (simd) {
       if (ext) f.set(ext, oExt);
       if (lstm) {
@@ -259,7 +291,9 @@ export function sequenceBackwardWasm(
 
   const dh0 = new Float32Array(BH);
   if (last >= 0) {
-    for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) dh0[b * H + j] = f[oDh + b * Hp + j] + carry[b * H + j];
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < H; j++) dh0[b * H + j] = f[oDh + b * Hp + j] + (gen ? f[oCarry + b * H + j] : carry[b * H + j]);
+    }
   }
 
   // Weight gradients, transposed: dW_ihᵀ = Xᵀ dG_i [I, GH], dW_hhᵀ = H_prevᵀ dG_h [H, GH], and

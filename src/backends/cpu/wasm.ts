@@ -1,3 +1,7 @@
+import { asCellFingerprint, asKernelNames } from '../../cells/generateAs.ts';
+import type { CellSpec } from '../../cells/spec.ts';
+import { GemmThreads, type BlockedGemm } from './gemmThreads.ts';
+
 // Node's modules are taken at run time (process.getBuiltinModule), not imported: the CPU backend
 // is also bundled for the browser (the WebGPU browser test), where this file must load and simply
 // fall back to the JavaScript kernels.
@@ -34,6 +38,12 @@ export interface WasmGemm {
   readonly f32: Float32Array;
   /** Make sure `floats` float32 values from `BASE` on exist (grows the memory when needed). */
   reserve(floats: number): void;
+  /** Threads the GEMMs are split over (1: this thread alone); results are the same for any. */
+  readonly threads: number;
+  /** Share the GEMMs with `threads` − 1 helper threads (gemmThreads.ts); 1 stops them. */
+  setThreads(threads: number): void;
+  /** Products split over threads so far (a diagnostic). */
+  readonly productsSplit: number;
   /** The kernel; offsets in float32 elements of `f32`, strides in elements. */
   gemm(a: number, ars: number, acs: number, b: number, ldb: number, c: number, ldc: number,
     m: number, n: number, k: number, accumulate: boolean): void;
@@ -49,7 +59,23 @@ export interface WasmGemm {
   /** One tanh-RNN backward step over B rows. */
   tanhBackStep(dhIn: number, ldIn: number, useIn: boolean, ext: number, useExt: boolean, dhOut: number,
     y: number, dG: number, ldd: number, B: number, H: number): void;
+  /**
+   * The step kernels generated from `spec` (src/cells/generateAs.ts), or null when this build has
+   * none for it or was made from other equations (an older build: its fingerprint differs).
+   */
+  generatedCell(spec: CellSpec): GeneratedCell | null;
 }
+
+/** One cell's generated step kernels; offsets in float32 elements (generateAs.ts has the contract). */
+export interface GeneratedCell {
+  forward(xi: number, xiLd: number, xb: number, hh: number, hhLd: number, hb: number, hp: number, cp: number,
+    sv: number, ho: number, co: number, B: number, H: number): void;
+  backward(dhIn: number, ldIn: number, useIn: boolean, ext: number, useExt: boolean, dhOut: number, carry: number,
+    sv: number, hp: number, cp: number, hn: number, dc: number, dxi: number, dxiLd: number, dhh: number, dhhLd: number,
+    B: number, H: number): void;
+}
+
+type RawForward = (...args: number[]) => void;
 
 /** First float32 index callers may use: the module's own static data sits below 64 KiB. */
 export const BASE = 16384;
@@ -71,7 +97,7 @@ export function layout(sizes: readonly number[]): number[] {
 }
 
 interface Exports {
-  memory: WebAssembly.Memory;
+  gemmBlocked: BlockedGemm;
   gemm(a: number, ars: number, acs: number, b: number, ldb: number, c: number, ldc: number,
     m: number, n: number, k: number, accumulate: number): void;
   lstmStep(pre: number, ldp: number, cPrev: number, cNext: number, tanhC: number, hNext: number, B: number, H: number): void;
@@ -85,6 +111,8 @@ interface Exports {
 
 /** Reduction chunk for long k (measured best of 32..512 on the weight-gradient shapes). */
 const KC = 48;
+/** The module's memory: shared (so helper threads can work in it), at most 4 GiB (wasm32's reach). */
+const MAX_PAGES = 65536;
 
 /** The plain-SIMD build, and the relaxed-SIMD one (fused multiply-add), preferred when the engine takes it. */
 export const WASM_PATH = node ? node.url.fileURLToPath(new URL('../../../asm/build/kernels.wasm', import.meta.url)) : '';
@@ -92,11 +120,24 @@ export const WASM_RELAXED_PATH = node ? node.url.fileURLToPath(new URL('../../..
 
 class Gemm implements WasmGemm {
   f32: Float32Array;
-  private readonly kernel: Exports['gemm'];
+  private readonly pool: GemmThreads;
+  private readonly generated = new WeakMap<CellSpec, GeneratedCell | null>(); // by identity: a spec is a constant
 
-  constructor(private readonly exports: Exports, readonly build: string) {
-    this.kernel = exports.gemm;
-    this.f32 = new Float32Array(exports.memory.buffer);
+  constructor(module: WebAssembly.Module, private readonly memory: WebAssembly.Memory, private readonly exports: Exports, readonly build: string) {
+    this.pool = new GemmThreads(module, memory, exports.gemmBlocked);
+    this.f32 = new Float32Array(memory.buffer);
+  }
+
+  get threads(): number {
+    return this.pool.threads;
+  }
+
+  setThreads(threads: number): void {
+    this.pool.setThreads(threads);
+  }
+
+  get productsSplit(): number {
+    return this.pool.split;
   }
 
   lstmStep(pre: number, ldp: number, cPrev: number, cNext: number, tanhC: number, hNext: number, B: number, H: number): void {
@@ -122,38 +163,60 @@ class Gemm implements WasmGemm {
     this.exports.tanhBackStep(dhIn * 4, ldIn, useIn ? 1 : 0, ext * 4, useExt ? 1 : 0, dhOut * 4, y * 4, dG * 4, ldd, B, H);
   }
 
+  generatedCell(spec: CellSpec): GeneratedCell | null {
+    let cell = this.generated.get(spec);
+    if (cell === undefined) {
+      cell = this.bindGenerated(spec);
+      this.generated.set(spec, cell);
+    }
+    return cell;
+  }
+
+  private bindGenerated(spec: CellSpec): GeneratedCell | null {
+    const ex = this.exports as unknown as Record<string, unknown>;
+    const names = asKernelNames(spec.kind);
+    const fp = ex[names.fingerprint];
+    const fwd = ex[names.forward];
+    const bwd = ex[names.backward];
+    if (typeof fp !== 'function' || typeof fwd !== 'function' || typeof bwd !== 'function') return null;
+    if ((fp as () => number)() >>> 0 !== asCellFingerprint(spec)) return null;
+    const f = fwd as RawForward;
+    const g = bwd as RawForward;
+    return {
+      forward: (xi, xiLd, xb, hh, hhLd, hb, hp, cp, sv, ho, co, B, H) =>
+        f(xi * 4, xiLd, xb * 4, hh * 4, hhLd, hb * 4, hp * 4, cp * 4, sv * 4, ho * 4, co * 4, B, H),
+      backward: (dhIn, ldIn, useIn, ext, useExt, dhOut, carry, sv, hp, cp, hn, dc, dxi, dxiLd, dhh, dhhLd, B, H) =>
+        g(dhIn * 4, ldIn, useIn ? 1 : 0, ext * 4, useExt ? 1 : 0, dhOut * 4, carry * 4, sv * 4, hp * 4, cp * 4, hn * 4, dc * 4,
+          dxi * 4, dxiLd, dhh * 4, dhhLd, B, H),
+    };
+  }
+
   reserve(floats: number): void {
     const bytes = (BASE + floats) * 4;
-    const have = this.exports.memory.buffer.byteLength;
+    const have = this.memory.buffer.byteLength;
     if (bytes > have) {
-      this.exports.memory.grow(Math.ceil((bytes - have) / 65536));
+      if (bytes > MAX_PAGES * 65536) throw new Error(`wasm kernels: ${bytes} bytes of working memory is past the 4 GiB a wasm32 module can address`);
+      this.memory.grow(Math.ceil((bytes - have) / 65536));
     }
-    if (this.f32.buffer !== this.exports.memory.buffer) this.f32 = new Float32Array(this.exports.memory.buffer);
+    // A shared memory's buffer is a new object after it grows (and may be on any call): compare lengths.
+    if (this.f32.byteLength !== this.memory.buffer.byteLength) this.f32 = new Float32Array(this.memory.buffer);
   }
 
   gemm(a: number, ars: number, acs: number, b: number, ldb: number, c: number, ldc: number,
     m: number, n: number, k: number, accumulate: boolean): void {
     if (m <= 0 || n <= 0) return;
-    if (k <= 2 * KC) {
-      this.kernel(a * 4, ars, acs, b * 4, ldb, c * 4, ldc, m, n, k, accumulate ? 1 : 0);
-      return;
-    }
-    // Long reductions (the weight gradients, k = B*T) in chunks of KC: each chunk's slices of A
-    // and B stay in L1/L2 while the tiles pass over them (19 GFLOP/s against 7-9 unblocked,
-    // bench/NOTES.md). C carries the float32 partial sums between chunks, so the sum is formed
-    // in the same order, and rounds the same way, as in one call.
-    for (let p0 = 0; p0 < k; p0 += KC) {
-      this.kernel((a + p0 * acs) * 4, ars, acs, (b + p0 * ldb) * 4, ldb, c * 4, ldc, m, n, Math.min(KC, k - p0),
-        accumulate || p0 > 0 ? 1 : 0);
-    }
+    // Long reductions in chunks of KC (asm/gemm.ts gemmBlocked), split by columns over the threads.
+    this.pool.gemm(a * 4, ars, acs, b * 4, ldb, c * 4, ldc, m, n, k, accumulate ? 1 : 0, KC);
   }
 }
 
 /** Instantiates one build of the kernels (each instance has its own memory). */
 export function instantiate(path: string): WasmGemm {
   if (!node) throw new Error('the wasm kernels load from files, in Node only');
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(node.fs.readFileSync(path)), {});
-  return new Gemm(instance.exports as unknown as Exports, path === WASM_RELAXED_PATH ? 'wasm relaxed-simd' : 'wasm simd');
+  const module = new WebAssembly.Module(node.fs.readFileSync(path));
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  return new Gemm(module, memory, instance.exports as unknown as Exports, path === WASM_RELAXED_PATH ? 'wasm relaxed-simd' : 'wasm simd');
 }
 
 /**
