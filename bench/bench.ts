@@ -11,7 +11,9 @@
  *   h_t and the same per-timestep norms after backward: what a torch user writes to get the probe;
  * - tfjs-wasm / tfjs-cpu: a hand-written loop and the layers API (no probe).
  * The BLAS floor (bench/blasFloor.py) times only the step's GEMMs, numpy float32 on one OpenBLAS
- * thread: no implementation beats it without a faster GEMM.
+ * thread: no implementation beats it without a faster GEMM. gradlab runs twice: on one thread
+ * (`gradlab`, the column the ratios use) and with its products split over 2 threads
+ * (`gradlab-2t`, `--threads 2`; --no-threads leaves it out).
  *
  * Every one of these runs in its own process (bench/torchPeer.py, bench/tfjsPeer.ts,
  * bench/blasFloor.py), driven step block by step block over stdin/stdout, so each (shape, cell)
@@ -21,7 +23,7 @@
  *
  * Usage: npm run bench [-- --quick] [--shapes small,wide,long] [--cells lstm,gru,rnn_tanh,rnn_relu]
  *   [--peers torch,tfjs-wasm,tfjs-cpu] [--no-floor] [--warmup N] [--rounds N] [--per-round N]
- *   [--round-budget-ms MS] [--variant-budget-ms MS] [--no-workers] [--workers-steps N] [--out reports/bench.json]
+ *   [--round-budget-ms MS] [--variant-budget-ms MS] [--no-workers] [--no-threads] [--workers-steps N] [--out reports/bench.json]
  * Defaults: all shapes, cells lstm,gru,rnn_tanh, all peers, the floor.
  * --quick: the small shape only, fewer steps, no tfjs-cpu, a shorter workers check (about 45 s).
  */
@@ -35,7 +37,7 @@ import { cpu, cpuWasmStatus as wasmStatus } from '../src/backends/cpu/index.ts';
 import { setDefaultBackend } from '../src/tensor/defaultBackend.ts';
 import { gradlabStep } from './gradlabStep.ts';
 import {
-  BENCH_CELLS, CELLS, FLOOR_LABEL, FLOP_FORMULA, SHAPES, flopsPerStep, formatTable, gates, gflops, median, summarizeRow,
+  BENCH_CELLS, CELLS, FLOOR_LABEL, FLOP_FORMULA, GRADLAB_2T, SHAPES, flopsPerStep, formatTable, gates, gflops, median, summarizeRow,
   type BenchCell, type BenchReport, type BenchRow, type BenchShape, type Timing, type WorkersResult,
 } from './report.ts';
 
@@ -50,6 +52,7 @@ const arg = (name: string, def: string): string => {
   return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
 };
 const quick = has('quick');
+const noThreads = has('no-threads');
 const shapes = arg('shapes', quick ? 'small' : SHAPES.map((s) => s.name).join(',')).split(',').map((n) => {
   const s = SHAPES.find((x) => x.name === n);
   if (!s) throw new Error(`unknown shape ${n} (${SHAPES.map((x) => x.name).join(', ')})`);
@@ -85,21 +88,25 @@ interface Runner {
   steps(n: number): Promise<number[]>;
 }
 
-function gradlabRunner(): Runner {
+/** gradlab's step in this process, its products on `threads` threads (--threads; one run). */
+function gradlabRunner(threads: number): Runner {
   let step: (() => void) | null = null;
   return {
-    label: 'gradlab',
+    label: threads === 1 ? 'gradlab' : GRADLAB_2T,
     async setup(s, cell) {
       step = gradlabStep(s, cell);
       return null;
     },
     async steps(n) {
+      // The variants alternate in one process: each sets its thread count for its own steps.
+      cpu.wasm?.setThreads(threads);
       const ms: number[] = [];
       for (let i = 0; i < n; i++) {
         const t0 = performance.now();
         step!();
         ms.push(performance.now() - t0);
       }
+      cpu.wasm?.setThreads(1);
       return ms;
     },
   };
@@ -306,11 +313,12 @@ async function measure(shape: BenchShape, cell: BenchCell, runners: Runner[]): P
     else if (!timings[r.label]) timings[r.label] = { error: 'no timed steps' };
   }
   const flops = flopsPerStep(shape, cell);
-  const { gradlab, [FLOOR_LABEL]: floor, ...variants } = timings;
+  const { gradlab, [FLOOR_LABEL]: floor, [GRADLAB_2T]: gradlab2t, ...variants } = timings;
   const overheadMs = setupReplies.get(FLOOR_LABEL)?.overheadMs;
   return summarizeRow({
     shape: shape.name, B: shape.B, T: shape.T, I: shape.I, H: shape.H, cell, flops,
     gradlab, gradlabGflops: 'medianMs' in gradlab ? gflops(flops, gradlab.medianMs) : null,
+    ...(gradlab2t ? { gradlab2t } : {}),
     variants,
     ...(floor ? { blasFloor: typeof overheadMs === 'number' ? { ...floor, overheadMs } : floor } : {}),
   });
@@ -386,7 +394,7 @@ async function main(): Promise<void> {
   process.stderr.write(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
   process.stderr.write(`gradlab float32 kernels: ${wasmStatus}\n`);
   const { runners, procs } = await startPeers(report);
-  const all = [gradlabRunner(), ...runners];
+  const all = [gradlabRunner(1), ...(cpu.wasm && !noThreads ? [gradlabRunner(2)] : []), ...runners];
   try {
     for (const shape of shapes) {
       for (const cell of cells) {

@@ -58,6 +58,8 @@ export type PeerGroup = (typeof PEER_GROUPS)[number];
 export const TORCH_GROUPS: readonly PeerGroup[] = ['torch', 'torch-unrolled'];
 /** The variant label of the OpenBLAS single-thread floor (bench/blasFloor.py): not a peer. */
 export const FLOOR_LABEL = 'blas-floor';
+/** gradlab's own second variant: its products on 2 threads (--threads 2). */
+export const GRADLAB_2T = 'gradlab-2t';
 
 /** The group a variant label belongs to: the longest matching prefix, or null. */
 export function groupOf(label: string): PeerGroup | null {
@@ -81,6 +83,8 @@ export interface BenchRow {
   flops: number;
   gradlab: Timing;
   gradlabGflops: number | null;
+  /** gradlab with its products split over 2 threads (`--threads 2`), when measured. */
+  gradlab2t?: Timing;
   /** Every variant measured, by label (e.g. 'torch-1t', 'torch-unrolled-2t', 'tfjs-wasm-loop'). */
   variants: Record<string, Timing>;
   /** The GEMMs alone of one step of this shape and cell, numpy float32 on one OpenBLAS thread
@@ -168,13 +172,15 @@ const GROUP_TITLES: Record<PeerGroup, string> = {
  * (e.g. tfjs-cpu in --quick), 'failed' where all its variants failed. */
 export function formatTable(rows: readonly BenchRow[]): string {
   const head = [
-    'shape (B,T,I,H)', 'cell', 'gradlab ms', ...PEER_GROUPS.map((g) => `${GROUP_TITLES[g]} ms`),
+    'shape (B,T,I,H)', 'cell', 'gradlab ms', 'gradlab 2 threads ms', ...PEER_GROUPS.map((g) => `${GROUP_TITLES[g]} ms`),
     'gradlab / best torch', 'gradlab / best peer', 'BLAS floor ms (GFLOP/s)', 'gradlab / floor', 'gradlab GFLOP/s',
   ];
   const lines = rows.map((r) => [
     `${r.shape} (${r.B},${r.T},${r.I},${r.H})`,
     r.cell,
     'medianMs' in r.gradlab ? fmtMs(r.gradlab.medianMs) : 'failed',
+    !r.gradlab2t ? '—' : 'medianMs' in r.gradlab2t
+      ? `${fmtMs(r.gradlab2t.medianMs)}${'medianMs' in r.gradlab ? ` (${(r.gradlab.medianMs / r.gradlab2t.medianMs).toFixed(2)}x)` : ''}` : 'failed',
     ...PEER_GROUPS.map((g) => {
       const x = r.groups[g];
       if ('medianMs' in x) return `${fmtMs(x.medianMs)} (${x.via.slice(g.length + 1) || g})`;

@@ -8,26 +8,43 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CellWeights } from '../../src/backends/backend.ts';
 import { cpu, requireCpuWasm } from '../../src/backends/cpu/index.ts';
-import { columnSplit, MIN_SPLIT_FLOPS } from '../../src/backends/cpu/gemmThreads.ts';
+import { MIN_SPLIT_FLOPS, MIN_SPLIT_WIDTH, splitPlan, splitRange } from '../../src/backends/cpu/gemmThreads.ts';
 import { sequenceBackwardWasm, sequenceForwardWasm } from '../../src/backends/cpu/sequenceWasm.ts';
 import { instantiate, layout, WASM_PATH, WASM_RELAXED_PATH } from '../../src/backends/cpu/wasm.ts';
 import { cellSpec, type CellKind } from '../../src/cells/table.ts';
 import { Rng } from '../../src/tensor/rng.ts';
 import { fcParams } from '../helpers/fc.ts';
 
-describe('columnSplit', () => {
-  it('covers 0..n once, in ranges of multiples of 8 (bar the last), at most `parts` of them', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 500 }).map((q) => 4 * q), fc.integer({ min: 1, max: 9 }), (n, parts) => {
-      const r = columnSplit(n, parts);
+describe('splitRange and splitPlan', () => {
+  it('cover 0..n once, in ranges of multiples of the unit (bar the last), at most `parts` of them', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 2000 }), fc.integer({ min: 1, max: 9 }), fc.constantFrom(4, 8), (n, parts, unit) => {
+      const r = splitRange(n, parts, unit);
       expect(r.length).toBeLessThanOrEqual(parts);
       expect(r[0][0]).toBe(0);
       expect(r[r.length - 1][1]).toBe(n);
       r.forEach(([a, b], i) => {
         expect(b).toBeGreaterThan(a);
         if (i > 0) expect(a).toBe(r[i - 1][1]);
-        if (i < r.length - 1) expect((b - a) % 8).toBe(0);
+        if (i < r.length - 1) expect((b - a) % unit).toBe(0);
       });
     }), fcParams(200));
+  });
+
+  it('split only products of 2 MFLOP and more, by columns when wide, else by rows when tall, parts never thinner than 64 but the last', () => {
+    expect(splitPlan(32, 512, 128, 2)).toEqual({ by: 'columns', parts: [[0, 256], [256, 512]] }); // a wide step's h W_hhᵀ
+    expect(splitPlan(3200, 64, 32, 2)).toEqual({ by: 'rows', parts: [[0, 1600], [1600, 3200]] }); // a small input projection
+    expect(splitPlan(64, 64, 3200, 2)).toBeNull(); // 26 MFLOP, but thin both ways (measured slower split)
+    expect(splitPlan(32, 256, 64, 2)).toBeNull(); // 1 MFLOP
+    expect(splitPlan(32, 512, 128, 1)).toBeNull();
+    expect(splitPlan(8, 136, 2000, 4)!.parts).toEqual([[0, 72], [72, 136]]); // 136 columns: 2 parts, not 4
+    fc.assert(fc.property(fc.integer({ min: 1, max: 4000 }), fc.integer({ min: 1, max: 200 }).map((q) => 4 * q), fc.integer({ min: 1, max: 4000 }), fc.integer({ min: 1, max: 8 }), (m, n, k, threads) => {
+      const plan = splitPlan(m, n, k, threads);
+      if (!plan) return;
+      expect(2 * m * n * k).toBeGreaterThanOrEqual(MIN_SPLIT_FLOPS);
+      expect(plan.parts.length).toBeLessThanOrEqual(threads);
+      expect(plan.parts.length).toBeGreaterThanOrEqual(2);
+      plan.parts.slice(0, -1).forEach(([a, b]) => expect(b - a).toBeGreaterThanOrEqual(MIN_SPLIT_WIDTH));
+    }), fcParams(300));
   });
 });
 
@@ -44,8 +61,8 @@ interface Product {
 }
 
 const productArb: fc.Arbitrary<Product> = fc.record({
-  m: fc.integer({ min: 1, max: 80 }),
-  n: fc.integer({ min: 4, max: 80 }).map((q) => 4 * q),
+  m: fc.integer({ min: 1, max: 300 }),
+  n: fc.integer({ min: 1, max: 80 }).map((q) => 4 * q),
   k: fc.integer({ min: 1, max: 400 }),
   transA: fc.boolean(),
   accumulate: fc.boolean(),
@@ -77,6 +94,18 @@ describe('the GEMM on 2 and 3 threads', () => {
     }), fcParams(25));
     expect(gm.productsSplit).toBeGreaterThan(before);
     gm.setThreads(1);
+  });
+
+  it.each<[string, Product]>([
+    ['rows (a tall, thin input projection)', { m: 300, n: 64, k: 100, transA: false, accumulate: false, seed: 1 }],
+    ['columns (a wide step\'s h W_hhᵀ)', { m: 32, n: 512, k: 128, transA: false, accumulate: true, seed: 2 }],
+    ['columns, k in chunks (a weight gradient, Aᵀ)', { m: 128, n: 512, k: 3200, transA: true, accumulate: false, seed: 3 }],
+  ])('split by %s: equal to one thread bit for bit', (_what, p) => {
+    expect(splitPlan(p.m, p.n, p.k, 2)?.by).toBe(_what.startsWith('rows') ? 'rows' : 'columns');
+    const one = product(p, 1);
+    const two = product(p, 2);
+    gm.setThreads(1);
+    expect(Buffer.from(two.buffer).equals(Buffer.from(one.buffer))).toBe(true);
   });
 });
 

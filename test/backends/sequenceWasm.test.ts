@@ -157,3 +157,40 @@ describe('wasm sequence kernels: flush to zero', () => {
     expect(flushed).toBeGreaterThan(5); // the case does reach below float32's normal range
   });
 });
+
+describe('wasm sequence kernels: tape arrays reused across steps', () => {
+  const spec = cellSpec('gru');
+  const B = 3, T = 4, I = 2, H = 5;
+  const make = (seed: number) => {
+    const rng = Rng.seeded(seed);
+    const t = (n: number, shape: number[]): Tensor => cpu.fromValues(Float64Array.from({ length: n }, () => rng.uniform() - 0.5), shape, 'float32');
+    const w: CellWeights = { wIh: t(3 * H * I, [3 * H, I]), wHh: t(3 * H * H, [3 * H, H]), bIh: t(3 * H, [3 * H]), bHh: t(3 * H, [3 * H]) };
+    return { w, xs: Array.from({ length: T }, () => t(B * I, [B, I])), h0: t(B * H, [B, H]), dhs: Array.from({ length: T }, () => t(B * H, [B, H])) };
+  };
+  const flat = (g: ReturnType<typeof sequenceBackwardWasm>): number[] => [g.dh0, g.dWIh, g.dWHh, g.dBIh, g.dBHh, ...g.dxs!].flatMap((x) => [...x.data]);
+
+  it('a second backward before the next forward gives the same gradients; after it, a later forward of the same shape reuses the arrays and the old tape is refused', () => {
+    const gm = requireCpuWasm().wasm;
+    const a = make(1);
+    const fa = sequenceForwardWasm(gm, cpu, spec, a.xs, a.h0, null, a.w);
+    const first = flat(sequenceBackwardWasm(gm, fa.tape, a.dhs, true));
+    expect(flat(sequenceBackwardWasm(gm, fa.tape, a.dhs, true))).toEqual(first);
+    const b = make(2);
+    const fb = sequenceForwardWasm(gm, cpu, spec, b.xs, b.h0, null, b.w); // takes fa's arrays
+    expect(() => sequenceBackwardWasm(gm, fa.tape, a.dhs, true)).toThrow(/reused by a later forward of the same shape/);
+    // The reused arrays hold b's step: its gradients equal those of a fresh computation.
+    const fromReused = flat(sequenceBackwardWasm(gm, fb.tape, b.dhs, true));
+    const other = sequenceForwardWasm(gm, cpu, spec, b.xs, b.h0, null, b.w);
+    expect(flat(sequenceBackwardWasm(gm, other.tape, b.dhs, true))).toEqual(fromReused);
+    expect(fa.hs[0].data).not.toBe(fb.hs[0].data); // outputs are never pooled arrays
+  });
+
+  it('a tape whose backward has not run keeps its arrays however many forwards follow', () => {
+    const gm = requireCpuWasm().wasm;
+    const a = make(3);
+    const fa = sequenceForwardWasm(gm, cpu, spec, a.xs, a.h0, null, a.w);
+    const fresh = sequenceForwardWasm(gm, cpu, spec, a.xs, a.h0, null, a.w);
+    for (let i = 0; i < 3; i++) sequenceForwardWasm(gm, cpu, spec, make(10 + i).xs, a.h0, null, a.w);
+    expect(flat(sequenceBackwardWasm(gm, fa.tape, a.dhs, true))).toEqual(flat(sequenceBackwardWasm(gm, fresh.tape, a.dhs, true)));
+  });
+});

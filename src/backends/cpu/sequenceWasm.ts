@@ -4,6 +4,7 @@ import type { CellSpec } from '../../cells/spec.ts';
 import type { CellKind } from '../../cells/table.ts';
 import type { Backend, CellWeights, SequenceGrads, SequenceTape } from '../backend.ts';
 import { checkSequenceArgs, checkShape, views } from './sequence.ts';
+import { sized, TapePool, type TapeArrays } from './tapeBuffers.ts';
 import { layout, pad4, type WasmGemm } from './wasm.ts';
 
 /**
@@ -21,7 +22,9 @@ import { layout, pad4, type WasmGemm } from './wasm.ts';
  * kernel's K x N layout with N padded to a multiple of 4. Every operand lives in the module's
  * memory, laid out afresh by each call from the same base: the buffers of a shape are allocated
  * the first time and reused by every later call (the memory only grows). The tape keeps its own
- * float32 copies (x, h, gates), so forward and backward calls of several layers can interleave.
+ * float32 copies (x, h, gates), so forward and backward calls of several layers can interleave;
+ * those arrays are reused by the next forward of the same shape once the tape's backward has run
+ * (tapeBuffers.ts).
  *
  * Numerics: the GEMMs sum in float32 (one rounding per multiply and per add, in increasing k), so
  * each product carries an error of at most ~k 2^-24 sum|a b| (test/backends/wasmGemm.test.ts).
@@ -40,20 +43,40 @@ class WasmSequenceTape implements SequenceTape {
     readonly input: number,
     readonly hidden: number,
     readonly backend: Backend,
-    /** W_ih [GH, I], W_hh [GH, H], copies taken at forward time. */
-    readonly wIh: Float32Array,
-    readonly wHh: Float32Array,
-    /** x_1..x_T, time-major [T*B, I]. */
-    readonly x: Float32Array,
-    /** h_0..h_T, [(T+1)*B, H]. */
-    readonly h: Float32Array,
-    /** Generated cells: the spec's saved values [T*B, S*H]; lstm: the gates i, f, g, o [T*B, 4H]. */
-    readonly saved: Float32Array,
-    /** lstm: c_0..c_T [(T+1)*B, H]. */
-    readonly c: Float32Array,
-    /** lstm: tanh(c_t) [T*B, H]. */
-    readonly tanhC: Float32Array,
-  ) {}
+    /**
+     * W_ih [GH, I] and W_hh [GH, H] as they were at forward time; x_1..x_T time-major [T*B, I];
+     * h_0..h_T [(T+1)*B, H]; saved: the spec's saved values [T*B, S*H] (lstm: the gates i, f, g, o
+     * [T*B, 4H]); lstm: c_0..c_T [(T+1)*B, H] and tanh(c_t) [T*B, H].
+     */
+    readonly arrays: TapeArrays,
+    /** The pool the arrays go back to after the backward, under `key`. */
+    readonly pool: TapePool,
+    readonly key: string,
+  ) {
+    this.generation = arrays.generation;
+  }
+
+  readonly generation: number;
+  /** Whether the arrays went back to the pool (after the first backward). */
+  returned = false;
+}
+
+const pools = new WeakMap<WasmGemm, TapePool>();
+
+function poolOf(gm: WasmGemm): TapePool {
+  let pool = pools.get(gm);
+  if (!pool) {
+    pool = new TapePool();
+    pools.set(gm, pool);
+  }
+  return pool;
+}
+
+/** `into` (resized if need be) holding a copy of f[from, from + length). */
+function copyOut(into: Float32Array | undefined, f: Float32Array, from: number, length: number): Float32Array {
+  const out = sized(into, length);
+  out.set(f.subarray(from, from + length));
+  return out;
 }
 
 export function isWasmTape(t: SequenceTape): boolean {
@@ -118,8 +141,17 @@ export function sequenceForwardWasm(
   ]);
   gm.reserve(end);
   const f = gm.f32;
-  const wIh = (w.wIh.data as Float32Array).slice();
-  const wHh = (w.wHh.data as Float32Array).slice();
+  const key = `${spec.kind} T=${T} B=${B} I=${I} H=${H}`;
+  const pool = poolOf(gm);
+  const reused = pool.take(key);
+  const empty = new Float32Array(0);
+  const arrays: TapeArrays = reused ?? { generation: 0, wIh: empty, wHh: empty, x: empty, h: empty, saved: empty, c: empty, tanhC: empty };
+  arrays.generation++;
+  arrays.wIh = sized(arrays.wIh, GH * I);
+  arrays.wIh.set(w.wIh.data);
+  arrays.wHh = sized(arrays.wHh, GH * H);
+  arrays.wHh.set(w.wHh.data);
+  const { wIh, wHh } = arrays;
   const bIh = w.bIh.data;
   const bHh = w.bHh.data;
   packTransposed(wIh, GH, I, f, oWihT, GHp);
@@ -134,9 +166,6 @@ export function sequenceForwardWasm(
   gm.gemm(oX, I, 1, oWihT, GHp, oPre, GHp, TB, GHp, I, true);
 
   f.set(h0.data, oH);
-  let saved = new Float32Array(0);
-  let cs = new Float32Array(0);
-  let tanhC = new Float32Array(0);
 
   if (lstm) {
     // c_0..c_T and tanh(c_1..c_T) live in the module's memory too; the gates overwrite `pre`.
@@ -146,9 +175,9 @@ export function sequenceForwardWasm(
       gm.gemm(oH + t * BH, H, 1, oWhhT, GHp, p0, GHp, B, GHp, H, true);
       gm.lstmStep(p0, GHp, oC + t * BH, oC + (t + 1) * BH, oTanhC + t * BH, oH + (t + 1) * BH, B, H);
     }
-    saved = f.slice(oPre, oPre + TB * GH); // GH = 4H is its own padding: GHp = GH
-    cs = f.slice(oC, oC + (T + 1) * BH);
-    tanhC = f.slice(oTanhC, oTanhC + T * BH);
+    arrays.saved = copyOut(arrays.saved, f, oPre, TB * GH); // GH = 4H is its own padding: GHp = GH
+    arrays.c = copyOut(arrays.c, f, oC, (T + 1) * BH);
+    arrays.tanhC = copyOut(arrays.tanhC, f, oTanhC, T * BH);
   } else if (hand) {
     for (let t = 0; t < T; t++) {
       const p0 = oPre + t * B * GHp;
@@ -164,11 +193,11 @@ export function sequenceForwardWasm(
       gm.gemm(oH + t * BH, H, 1, oWhhT, GHp, oRec, GHp, B, GHp, H, false);
       gen.forward(oPre + t * B * GHp, GHp, oXb, oRec, GHp, oHb, oH + t * BH, 0, oSv + t * B * SH, oH + (t + 1) * BH, 0, B, H);
     }
-    saved = f.slice(oSv, oSv + TB * SH);
+    arrays.saved = copyOut(arrays.saved, f, oSv, TB * SH);
   } else {
     // A build without this cell's generated kernel (or made from other equations): the
     // JavaScript kernel generated from the same spec.
-    saved = new Float32Array(TB * SH);
+    const saved = (arrays.saved = sized(arrays.saved, TB * SH));
     const step = forwardKernel(spec, false, 'f32');
     for (let t = 0; t < T; t++) {
       gm.gemm(oH + t * BH, H, 1, oWhhT, GHp, oRec, GHp, B, GHp, H, false);
@@ -179,12 +208,11 @@ export function sequenceForwardWasm(
     }
   }
 
-  const h = f.slice(oH, oH + (T + 1) * BH);
-  const out = h.slice(BH);
-  const hs = views(backend, out, [B, H], T, 'float32');
-  const x = f.slice(oX, oX + TB * I);
-  const tape = new WasmSequenceTape(spec, T, B, I, H, backend, wIh, wHh, x, h, saved, cs, tanhC);
-  return { hs, tape };
+  arrays.h = copyOut(arrays.h, f, oH, (T + 1) * BH);
+  // The outputs are the caller's to keep: their own array, never one the pool reuses.
+  const hs = views(backend, f.slice(oH + BH, oH + (T + 1) * BH), [B, H], T, 'float32');
+  arrays.x = copyOut(arrays.x, f, oX, TB * I);
+  return { hs, tape: new WasmSequenceTape(spec, T, B, I, H, backend, arrays, pool, key) };
 }
 
 export function sequenceBackwardWasm(
@@ -192,7 +220,11 @@ export function sequenceBackwardWasm(
 ): SequenceGrads {
   if (!(tapeIn instanceof WasmSequenceTape)) throw new Error('sequence kernel: the tape was made by another kernel');
   const tape = tapeIn;
-  const { spec, steps: T, batch: B, input: I, hidden: H, backend, saved, c: cs, tanhC } = tape;
+  const { spec, steps: T, batch: B, input: I, hidden: H, backend } = tape;
+  if (tape.generation !== tape.arrays.generation) {
+    throw new Error('sequence kernel: this tape\'s arrays were reused by a later forward of the same shape, after its backward ran; run backward() before the next forward');
+  }
+  const { saved, c: cs, tanhC } = tape.arrays;
   if (dhs.length !== T) throw new Error(`sequence kernel: ${dhs.length} output gradients for ${T} steps`);
   dhs.forEach((d, t) => d && checkShape(`dL/dh_${t + 1}`, d, [B, H]));
   const G = spec.gates.length;
@@ -224,9 +256,9 @@ export function sequenceBackwardWasm(
   ]);
   gm.reserve(end);
   const f = gm.f32;
-  packRows(tape.wHh, GH, H, f, oWhh, Hp);
+  packRows(tape.arrays.wHh, GH, H, f, oWhh, Hp);
   const dGhOff = untied ? oDGh : oDGi;
-  const h = tape.h;
+  const h = tape.arrays.h;
   f.set(h.subarray(0, hRows * H), oH);
   if (lstm) {
     f.set(saved.subarray(0, rows * GH), oGates);
@@ -298,7 +330,7 @@ export function sequenceBackwardWasm(
 
   // Weight gradients, transposed: dW_ihᵀ = Xᵀ dG_i [I, GH], dW_hhᵀ = H_prevᵀ dG_h [H, GH], and
   // the biases as 1ᵀ dG: one GEMM each over all rows.
-  f.set(tape.x.subarray(0, rows * I), oX);
+  f.set(tape.arrays.x.subarray(0, rows * I), oX);
   f.fill(1, oOnes, oOnes + rows);
   gm.gemm(oX, 1, I, oDGi, GHp, oDWihT, GHp, I, GHp, rows, false);
   gm.gemm(oH, 1, H, dGhOff, GHp, oDWhhT, GHp, H, GHp, rows, false);
@@ -313,7 +345,7 @@ export function sequenceBackwardWasm(
 
   let dxs: Tensor[] | null = null;
   if (inputGrads) {
-    packRows(tape.wIh, GH, I, f, oWih, Ip);
+    packRows(tape.arrays.wIh, GH, I, f, oWih, Ip);
     gm.gemm(oDGi, GHp, 1, oWih, Ip, oDx, Ip, rows, Ip, GH, false);
     const dx = new Float32Array(T * B * I); // zero after the last step with a gradient
     if (Ip === I) dx.set(f.subarray(oDx, oDx + rows * I));
@@ -328,6 +360,11 @@ export function sequenceBackwardWasm(
     totalsData = f.slice(oDhTot, oDhTot + T * BH);
   }
   const totals = views(backend, totalsData, [B, H], T, 'float32');
+  // Nothing returned below is one of the tape's arrays: they can serve the next forward.
+  if (!tape.returned) {
+    tape.returned = true;
+    tape.pool.give(tape.key, tape.arrays);
+  }
   return {
     dxs,
     dh0: make(dh0, [B, H]),
