@@ -19,12 +19,13 @@
  * The record (--out, default reports/fresh-seeds.json) is rewritten atomically after every seed,
  * so an interrupted run (Ctrl-C: the running vitest is killed) keeps every seed that finished.
  *
- * Replay a failure: FC_SEED=<seed> npx vitest run <file> -t "<test's full name>"
- * (-t takes a regular expression: escape any of ()[]?*+. in the name; fast-check's own
- * seed/path line in the record, passed as FC_SEED and FC_PATH, replays just the shrunk case.)
+ * Replay a failure (the summary prints this line for each): FC_SEED=<seed> npx vitest run <file> -t "<test's full name>"
+ * (-t takes a regular expression: escape any of ()[]?*+. in the name. The record also keeps
+ * fast-check's `{ seed, path }` line: adding FC_PATH=<path> jumps straight to the shrunk
+ * counterexample in the properties that take test/helpers/fc.ts's fcParams.)
  *
- * Exit code: 0 every test passed under every seed, 1 some test failed (or a run produced no
- * report, or the run was interrupted), 2 bad options.
+ * Exit code: 0 every test passed under every seed; 1 some test failed, a vitest run failed
+ * without a failed test (no report, an unhandled error), or the run was interrupted; 2 bad options.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
@@ -37,6 +38,8 @@ import { Command, CommanderError } from 'commander';
 
 const PREFIX = 'gradlab test:seeds';
 const CI_SEED = 20261127;
+/** The test name recorded for a file that failed outside its tests (import error, failing hook). */
+const WHOLE_FILE = '(the file itself: load or hook failure)';
 
 class UsageError extends Error {}
 
@@ -51,7 +54,7 @@ interface SeedResult {
   failed: number;
   skipped: number;
   failures: Failure[];
-  /** Set when vitest wrote no report (crashed, killed): the tail of its output. */
+  /** Set when vitest wrote no report, or failed with no failed test (an unhandled error): its output's tail. */
   error?: string;
 }
 
@@ -165,17 +168,19 @@ function drawSeeds(n: number): number[] {
 let child: ChildProcess | null = null;
 let interrupted = false;
 
-function runVitest(seed: number, files: string[], reportFile: string, logFile: string): Promise<void> {
+/** Runs vitest on the files with FC_SEED=seed; resolves to its exit code (null: killed, or it did not start). */
+function runVitest(seed: number, files: string[], reportFile: string, logFile: string): Promise<number | null> {
   const env: NodeJS.ProcessEnv = { ...process.env, FC_SEED: String(seed) };
   delete env.FC_PATH; // a path belongs to the seed it was printed with
   const log = openSync(logFile, 'w');
   return new Promise((done) => {
     // Its own process group (detached), so Ctrl-C reaches only us and we end vitest and its workers together.
-    child = spawn('npx', ['--no', 'vitest', 'run', '--reporter=json', `--outputFile=${reportFile}`, ...files],
+    // The json report is what is read; the default reporter's text goes to the log, for errors outside tests.
+    child = spawn('npx', ['--no', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${reportFile}`, ...files],
       { env, detached: true, stdio: ['ignore', log, log] });
     closeSync(log); // the child has its own copy
-    child.on('error', () => done());
-    child.on('close', () => { child = null; done(); });
+    child.on('error', () => done(null));
+    child.on('close', (code) => { child = null; done(code); });
   });
 }
 
@@ -183,16 +188,20 @@ async function runSeed(seed: number, files: string[], tmp: string): Promise<Seed
   const reportFile = join(tmp, `${seed}.json`);
   const logFile = join(tmp, `${seed}.log`);
   const start = Date.now();
-  await runVitest(seed, files, reportFile, logFile);
+  const exitCode = await runVitest(seed, files, reportFile, logFile);
   const durationSeconds = Math.round((Date.now() - start) / 100) / 10;
   const result: SeedResult = { seed, durationSeconds, passed: 0, failed: 0, skipped: 0, failures: [] };
+  const outputTail = (): string => {
+    const lines = existsSync(logFile) ? stripAnsi(readFileSync(logFile, 'utf8')).trim().split('\n') : [];
+    const unhandled = lines.findIndex((l) => /Unhandled (Error|Rejection)/.test(l));
+    return (unhandled >= 0 ? lines.slice(unhandled, unhandled + 20) : lines.slice(-20)).join('\n');
+  };
   let report: VitestReport;
   try {
     report = JSON.parse(readFileSync(reportFile, 'utf8')) as VitestReport;
     if (!Array.isArray(report.testResults)) throw new Error('no testResults');
   } catch {
-    const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-20).join('\n') : '';
-    return { ...result, error: interrupted ? 'interrupted' : `vitest wrote no report; its output ended:\n${stripAnsi(tail)}` };
+    return { ...result, error: `vitest (exit code ${exitCode}) wrote no report; its output:\n${outputTail()}` };
   }
   for (const file of report.testResults) {
     const rel = relative('.', file.name).split('\\').join('/');
@@ -206,8 +215,11 @@ async function runSeed(seed: number, files: string[], tmp: string): Promise<Seed
     // A file that failed outside any test (import error, failing hook) has no failed assertion to show it.
     if (file.status === 'failed' && !file.assertionResults.some((t) => t.status === 'failed')) {
       result.failed++;
-      result.failures.push({ file: rel, test: '(the file itself: load or hook failure)', ...describeFailure(file.message ?? '') });
+      result.failures.push({ file: rel, test: WHOLE_FILE, ...describeFailure(file.message ?? '') });
     }
+  }
+  if (exitCode !== 0 && result.failed === 0) {
+    result.error = `vitest exited with code ${exitCode} but no test failed; its output:\n${outputTail()}`;
   }
   return result;
 }
@@ -232,6 +244,10 @@ function describeFailure(text: string): Pick<Failure, 'message' | 'seedPath' | '
 
 // ---------------------------------------------------------------------------------------------
 // The run
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
 
 function gitCommit(): string | null {
   const r = spawnSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
@@ -293,7 +309,7 @@ async function main(argv: string[]): Promise<number> {
       record.results.push(result);
       writeAtomically(options.out, record);
       console.log(`seed ${seed} (${i + 1}/${seeds.length}): ${result.passed} passed, ${result.failed} failed, ${Math.round(result.durationSeconds)} s`
-        + (result.error ? ` (${result.error.split('\n')[0]})` : ''));
+        + (result.error ? ` (${result.error.split(';')[0]})` : ''));
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -304,12 +320,13 @@ async function main(argv: string[]): Promise<number> {
   const failing = record.results.flatMap((r) => r.failures.map((f) => ({ seed: r.seed, ...f })));
   const broken = record.results.filter((r) => r.error !== undefined);
   console.log(`\n${record.results.length}/${seeds.length} seed(s) run${interrupted ? ' (interrupted)' : ''}; `
-    + `${failing.length} failure(s)${broken.length ? `, ${broken.length} run(s) without a report` : ''}; record: ${options.out}`);
+    + `${failing.length} failure(s)${broken.length ? `, ${broken.length} run(s) with an error outside the tests` : ''}; record: ${options.out}`);
   for (const f of failing) {
     console.log(`  seed ${f.seed}  ${f.file}  ${f.test}\n    ${f.message}${f.seedPath ? `\n    ${f.seedPath}` : ''}`);
+    const only = f.test === WHOLE_FILE ? '' : ` -t ${shellQuote(f.test.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))}`;
+    console.log(`    replay: FC_SEED=${f.seed} npx vitest run ${f.file}${only}`);
   }
   for (const r of broken) console.log(`  seed ${r.seed}: ${r.error}`);
-  if (failing.length > 0) console.log(`replay: FC_SEED=<seed> npx vitest run <file> -t "<test>"`);
   return failing.length > 0 || broken.length > 0 || interrupted ? 1 : 0;
 }
 
