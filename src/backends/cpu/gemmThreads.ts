@@ -58,6 +58,8 @@ export function splitPlan(m: number, n: number, k: number, threads: number): { b
 export class GemmThreads {
   private readonly control = new Int32Array(new SharedArrayBuffer(4 * SLOT * 64));
   private helpers: NodeWorker[] = [];
+  /** Helpers in use: the others sleep until a later setThreads wants them (no thread churn). */
+  private active = 0;
   /** Products split over threads so far (a diagnostic: the tests check that splitting happened). */
   split = 0;
 
@@ -69,15 +71,20 @@ export class GemmThreads {
 
   /** Threads a GEMM may use, the caller's included. */
   get threads(): number {
-    return this.helpers.length + 1;
+    return this.active + 1;
   }
 
-  /** Start or stop helpers so that `threads` threads share the GEMMs (1: the caller alone). */
+  /**
+   * Share the GEMMs between `threads` threads (1: the caller alone). Helpers are started when first
+   * wanted and then kept: one not in use sleeps on its control word and costs nothing, while
+   * starting one costs a Node isolate's boot (tens of ms of the other core), which a benchmark
+   * alternating thread counts, or a worker taking job after job, would otherwise pay each time.
+   */
   setThreads(threads: number): void {
     if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new Error(`GEMM threads: ${threads} is not an integer in 1..64`);
     if (threads > 1 && !workerThreads) throw new Error('GEMM threads: helper threads need Node\'s worker_threads');
-    while (this.helpers.length > threads - 1) this.stop(this.helpers.length - 1);
     while (this.helpers.length < threads - 1) this.start(this.helpers.length);
+    this.active = threads - 1;
   }
 
   private start(slot: number): void {
@@ -99,17 +106,10 @@ export class GemmThreads {
     this.helpers.push(worker);
   }
 
-  private stop(slot: number): void {
-    Atomics.store(this.control, slot * SLOT, -1);
-    Atomics.notify(this.control, slot * SLOT);
-    void this.helpers[slot].terminate();
-    this.helpers.splice(slot, 1);
-  }
-
   /** C (+)= op(A) B as gemmBlocked computes it, split by columns over the threads when it pays. */
   gemm(a: number, ars: number, acs: number, b: number, ldb: number, c: number, ldc: number,
     m: number, n: number, k: number, accumulate: number, kc: number): void {
-    const plan = splitPlan(m, n, k, this.helpers.length + 1);
+    const plan = splitPlan(m, n, k, this.active + 1);
     if (!plan) {
       this.kernel(a, ars, acs, b, ldb, c, ldc, m, n, k, accumulate, kc);
       return;

@@ -3,7 +3,7 @@
 // each GEMM it is handed. Plain JavaScript, so a Worker loads it without a TypeScript loader.
 //
 // Its control slot (Int32Array over a SharedArrayBuffer, SLOT ints from slot * SLOT):
-//   [0] job number, bumped by the owner for each job (-1: exit)   [1] last job number done
+//   [0] job number, bumped by the owner for each job   [1] last job number done
 //   [2..13] gemmBlocked's arguments (byte addresses, strides, m, n, k, accumulate, kc)
 //   [14] 1 when a job failed (then the owner throws)   [15] 1 once started, 2 if it could not start
 // The owner blocks on these flags, not on Worker events: its event loop is not running meanwhile.
@@ -38,11 +38,11 @@ function nextJob(seen) {
   return Atomics.load(c, base);
 }
 
+// The thread lives as long as the process (it is unref'd: it never keeps the process alive).
 let seen = 0;
 for (;;) {
   const job = nextJob(seen);
   if (job === seen) continue; // a spurious wake-up
-  if (job < 0) break;
   seen = job;
   try {
     kernel(c[base + 2], c[base + 3], c[base + 4], c[base + 5], c[base + 6], c[base + 7], c[base + 8],
