@@ -23,22 +23,11 @@ import os
 import sys
 import time
 
+from peerProtocol import loaded_blas, reply, serve
+
 # One thread, set before numpy loads its BLAS (which reads these once, at load).
 for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = "1"
-
-
-def reply(obj):
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
-
-
-def loaded_blas():
-    """The BLAS libraries mapped into this process: numpy's build info says only 'blas' on
-    Debian, where the library behind libblas.so.3 is chosen by update-alternatives."""
-    with open("/proc/self/maps") as f:
-        paths = {ln.split()[-1] for ln in f if len(ln.split()) >= 6}
-    return sorted(p for p in paths if "blas" in os.path.basename(p).lower())
 
 
 class Floor:
@@ -107,25 +96,13 @@ def main():
                           "gflops": fl.flops / (ms * 1e6), "overheadMs": fl.overhead_ms()}))
         return
     reply(info)
-    floor = None
-    for line in sys.stdin:
-        line = line.strip()
-        if not line:
-            continue
-        msg = json.loads(line)
-        try:
-            if msg["cmd"] == "quit":
-                break
-            if msg["cmd"] == "setup":
-                floor = Floor(np, msg["B"], msg["T"], msg["I"], msg["H"], msg["G"])
-                reply({"ok": True, "flops": floor.flops, "overheadMs": floor.overhead_ms()})
-            elif msg["cmd"] == "steps":
-                reply({"ok": True, "ms": floor.time(msg["n"])})
-            else:
-                reply({"ok": False, "error": f"unknown command {msg['cmd']}"})
-        except Exception as e:  # noqa: BLE001
-            reply({"ok": False, "error": repr(e)})
+    floor = {}
 
+    def setup(msg):
+        floor["it"] = Floor(np, msg["B"], msg["T"], msg["I"], msg["H"], msg["G"])
+        return {"ok": True, "flops": floor["it"].flops, "overheadMs": floor["it"].overhead_ms()}
+
+    serve({"setup": setup, "steps": lambda msg: {"ok": True, "ms": floor["it"].time(msg["n"])}})
 
 if __name__ == "__main__":
     main()

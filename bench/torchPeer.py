@@ -16,23 +16,10 @@ peers step block by step block:
 cell: lstm, gru, rnn_tanh, rnn_relu; impl defaults to "module".
 Usage: /usr/bin/python3 bench/torchPeer.py --threads 1
 """
-import json
 import sys
 import time
 
-
-def reply(obj):
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
-
-
-def loaded_blas():
-    """The BLAS libraries mapped into this process. Debian's torch links the system
-    libblas.so.3, whichever update-alternatives picks: the reference BLAS (several times slower)
-    unless an OpenBLAS package is installed, so the report records which one ran."""
-    with open("/proc/self/maps") as f:
-        paths = {ln.split()[-1] for ln in f if len(ln.split()) >= 6}
-    return sorted(p for p in paths if "blas" in p.rsplit("/", 1)[-1].lower())
+from peerProtocol import loaded_blas, reply, serve
 
 
 def main():
@@ -104,50 +91,42 @@ def main():
         return {"net": net, "opt": torch.optim.Adam(net.parameters(), lr=1e-3)}
 
     state = {}
-    for line in sys.stdin:
-        line = line.strip()
-        if not line:
-            continue
-        msg = json.loads(line)
-        try:
-            if msg["cmd"] == "quit":
-                break
-            if msg["cmd"] == "setup":
-                B, T, I, H, cell = msg["B"], msg["T"], msg["I"], msg["H"], msg["cell"]
-                if cell not in ("lstm", "gru", "rnn_tanh", "rnn_relu"):
-                    raise ValueError(f"unknown cell {cell}")
-                torch.manual_seed(1)
-                state = {
-                    "module": build("module", cell, I, H),
-                    "unrolled": build("unrolled", cell, I, H),
-                    "x": torch.rand(B, T, I) * 2 - 1,
-                    "y": torch.rand(B, 1),
-                    "loss": nn.MSELoss(),
-                }
-                reply({"ok": True})
-            elif msg["cmd"] == "steps":
-                impl = state[msg.get("impl", "module")]
-                net, opt, x, y, loss_fn = impl["net"], impl["opt"], state["x"], state["y"], state["loss"]
-                ms = []
-                norms = None
-                for _ in range(msg["n"]):
-                    t0 = time.perf_counter()
-                    opt.zero_grad(set_to_none=True)
-                    out, hs = net(x)
-                    loss = loss_fn(out, y)
-                    loss.backward()
-                    if hs is not None:
-                        norms = probe(hs)
-                    opt.step()
-                    ms.append((time.perf_counter() - t0) * 1000.0)
-                # The probe's first and last norms, so a reader of the replies can see it ran.
-                extra = {} if norms is None else {"probe": [float(norms[0]), float(norms[-1]), len(norms)]}
-                reply({"ok": True, "ms": ms, **extra})
-            else:
-                reply({"ok": False, "error": f"unknown command {msg['cmd']}"})
-        except Exception as e:  # noqa: BLE001
-            reply({"ok": False, "error": repr(e)})
 
+    def setup(msg):
+        B, T, I, H, cell = msg["B"], msg["T"], msg["I"], msg["H"], msg["cell"]
+        if cell not in ("lstm", "gru", "rnn_tanh", "rnn_relu"):
+            raise ValueError(f"unknown cell {cell}")
+        torch.manual_seed(1)
+        state.clear()
+        state.update({
+            "module": build("module", cell, I, H),
+            "unrolled": build("unrolled", cell, I, H),
+            "x": torch.rand(B, T, I) * 2 - 1,
+            "y": torch.rand(B, 1),
+            "loss": nn.MSELoss(),
+        })
+        return {"ok": True}
+
+    def steps(msg):
+        impl = state[msg.get("impl", "module")]
+        net, opt, x, y, loss_fn = impl["net"], impl["opt"], state["x"], state["y"], state["loss"]
+        ms = []
+        norms = None
+        for _ in range(msg["n"]):
+            t0 = time.perf_counter()
+            opt.zero_grad(set_to_none=True)
+            out, hs = net(x)
+            loss = loss_fn(out, y)
+            loss.backward()
+            if hs is not None:
+                norms = probe(hs)
+            opt.step()
+            ms.append((time.perf_counter() - t0) * 1000.0)
+        # The probe's first and last norms, so a reader of the replies can see it ran.
+        extra = {} if norms is None else {"probe": [float(norms[0]), float(norms[-1]), len(norms)]}
+        return {"ok": True, "ms": ms, **extra}
+
+    serve({"setup": setup, "steps": steps})
 
 if __name__ == "__main__":
     main()
