@@ -82,3 +82,72 @@ describe('verdict sentences, whole', () => {
     expect(v.sentences[0]).toBe('At the end of training the gradient at t=1 has no finite ratio to that at t=T: it is below 1e-6 of ‖dL/dh_T‖ already one step back — vanishing.');
   });
 });
+
+describe('verdict sentences: the cases the mutation run found untested', () => {
+  it('a variant without runs says so, with no layers and an unknown label', () => {
+    expect(verdictFor(resultsWith([{ end: [FLAT] }]), 'no such variant')).toEqual({ variant: 'no such variant', label: 'unknown', sentences: ['No runs.'], layers: [] });
+  });
+
+  it('three layers name the middle one plainly; a rising ratio says "rose"; a flat log profile loses 0 decades', () => {
+    // Middle layer: [1, 1, 1, 1, 1]: ratio 1, slope exactly 0 (written as lost, >= 0).
+    // Top: start ATTENUATED (0.005) -> end FLAT (0.5): log10(0.5 / 0.005) = 2 -> rose by 2 decades.
+    const ONES = [1, 1, 1, 1, 1];
+    const seed = { end: [FLAT, ONES, FLAT], start: [FLAT, ONES, ATTENUATED] };
+    const v = verdictFor(resultsWith([seed, seed, seed]), 'a');
+    expect(v.sentences.slice(0, 3)).toEqual([
+      // FLAT: log10 = -0.30103, -0.22185, -0.15490, -0.09691, 0; Sxy = 0.60206 + 0.22185 - 0.09691 = 0.727, slope 0.0727 -> 0.073.
+      'Layer 0 (bottom): at the end of training the gradient at t=1 is 0.5 of that at t=T (0.073 decades lost per step back): it stays above 1e-6 of ‖dL/dh_T‖ over all 5 steps — preserved. At the start it was 0.5 (reach 5/5, preserved); the ratio changed by less than half a decade during training.',
+      'Layer 1: at the end of training the gradient at t=1 is 1 of that at t=T (0 decades lost per step back): it stays above 1e-6 of ‖dL/dh_T‖ over all 5 steps — preserved. At the start it was 1 (reach 5/5, preserved); the ratio changed by less than half a decade during training.',
+      'Layer 2 (top): at the end of training the gradient at t=1 is 0.5 of that at t=T (0.073 decades lost per step back): it stays above 1e-6 of ‖dL/dh_T‖ over all 5 steps — preserved. At the start it was 0.005 (reach 5/5, attenuated); during training the ratio rose by 2 decades.',
+    ]);
+  });
+
+  it('a start ratio of 0 gives no change clause; a seed with fewer layers leaves the others to speak for a layer', () => {
+    // Start [0, 1, 1, 1, 1]: ratio 0 (t=1 underflowed), reach 4 (t=1 is below 1e-6 of t=T).
+    const v = verdictFor(resultsWith([
+      { end: [FLAT, FLAT], start: [[0, 1, 1, 1, 1]] },
+      { end: [FLAT], start: [[0, 1, 1, 1, 1]] },
+      { end: [FLAT], start: [[0, 1, 1, 1, 1]] },
+    ]), 'a');
+    expect(v.sentences[0]).toBe('Layer 0 (bottom): at the end of training the gradient at t=1 is 0.5 of that at t=T (0.073 decades lost per step back): it stays above 1e-6 of ‖dL/dh_T‖ over all 5 steps — preserved. At the start it was 0 (reach 4/5, vanishing).');
+    // Layer 1 exists in one seed only: its verdict is that seed's, and it has no start profile.
+    expect(v.layers.map((l) => [l.layer, l.start === null])).toEqual([[0, false], [1, true]]);
+  });
+
+  it('diverged and interrupted seeds are listed with commas, an unknown divergence step as "?"', () => {
+    const v = verdictFor(resultsWith([
+      { end: [FLAT], patch: { status: 'diverged', divergedAtStep: 3, metrics: {} } },
+      { end: [FLAT], patch: { status: 'diverged', metrics: {} } },
+      { end: [FLAT], patch: { status: 'interrupted', stepsRun: 2, metrics: {} } },
+      { end: [FLAT], patch: { status: 'interrupted', stepsRun: 6, metrics: {} } },
+    ]), 'a');
+    expect(v.sentences.slice(1)).toEqual([
+      '2 of 4 seeds diverged (seed 0 at step 3, seed 1 at step ?).',
+      '2 of 4 seeds did not finish (interrupted after 2, 6 steps; resume to complete them): what is said here holds only for what they logged.',
+    ]);
+  });
+
+  it('every seed beating the baseline adds no qualifier; non-finite losses and standard errors are left out; no loss baseline, no sentence', () => {
+    // Scored: seeds 0 and 1 (seed 2's loss is Infinity). Median loss (0.01 + 0.03) / 2 = 0.02; the
+    // SEs: 0.001 and Infinity (left out) -> median 0.001, margin 0.002. Both beat 1/6 by far.
+    const results = resultsWith([
+      { end: [FLAT], patch: { metrics: { loss: 0.01 }, metricErrors: { loss: 0.001 } } },
+      { end: [FLAT], patch: { metrics: { loss: 0.03 }, metricErrors: { loss: Infinity } } },
+      { end: [FLAT], patch: { metrics: { loss: Infinity }, metricErrors: { loss: 0.001 } } },
+    ]);
+    expect(verdictFor(results, 'a').sentences.at(-1)).toBe('Final loss 0.02 (median): compared by more than 2 standard errors of the test estimate (margin ≈ 0.002), it beats the baseline 0.167 in 2 of 2 seeds.');
+    const otherMetric = { ...results, baselines: results.baselines!.map((b) => ({ ...b, metric: 'accuracy' })) };
+    expect(verdictFor(otherMetric as Results, 'a').sentences).toHaveLength(1); // the profile only
+  });
+
+  it('profiles logged but none summarised, or summaries without logged profiles: nothing to say about reach', () => {
+    const none = resultsWith([{ end: [FLAT] }, { end: [FLAT] }, { end: [FLAT] }]);
+    none.runs.forEach((r) => (r.summary = null));
+    const noLog = resultsWith([{ end: [FLAT] }, { end: [FLAT] }, { end: [FLAT] }]);
+    noLog.runs.forEach((r) => r.log.forEach((e) => (e.dLdh = [])));
+    for (const r of [none, noLog]) {
+      expect(verdictFor(r, 'a').sentences[0]).toBe('No gradient profile was recorded, so nothing can be said about how far back the gradient reaches.');
+      expect(verdictFor(r, 'a').label).toBe('unknown');
+    }
+  });
+});
