@@ -51,9 +51,11 @@ export function splitPlan(m: number, n: number, k: number, threads: number): { b
 
 /**
  * Helper threads for one module instance's GEMMs: each instantiates the same compiled module on
- * the same shared memory (gemmWorker.mjs) and runs a column range of the products it is handed,
- * while the owning thread runs the first range and then waits for the rest. Synchronous for the
- * caller, like the one-thread kernel.
+ * the same shared memory (gemmWorker.mjs) and runs the part (a range of columns or of rows) of
+ * each product it is handed, while the owning thread runs the first part and then waits for the
+ * rest. Synchronous for the caller, like the one-thread kernel. A helper that dies outside the
+ * kernel (it catches the kernel's own traps and reports them) would leave the caller waiting: the
+ * helper loop has nothing else in it that can throw.
  */
 export class GemmThreads {
   private readonly control = new Int32Array(new SharedArrayBuffer(4 * SLOT * 64));
@@ -106,7 +108,7 @@ export class GemmThreads {
     this.helpers.push(worker);
   }
 
-  /** C (+)= op(A) B as gemmBlocked computes it, split by columns over the threads when it pays. */
+  /** C (+)= op(A) B as gemmBlocked computes it, split over the threads by splitPlan when it pays. */
   gemm(a: number, ars: number, acs: number, b: number, ldb: number, c: number, ldc: number,
     m: number, n: number, k: number, accumulate: number, kc: number): void {
     const plan = splitPlan(m, n, k, this.active + 1);
