@@ -30,11 +30,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import {
-  closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync,
+  closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { writeFileAtomic } from '../src/io/atomicWrite.ts';
 
 const PREFIX = 'gradlab test:seeds';
 const CI_SEED = 20261127;
@@ -255,10 +256,7 @@ function gitCommit(): string | null {
 }
 
 function writeAtomically(file: string, data: unknown): void {
-  mkdirSync(dirname(resolve(file)), { recursive: true });
-  const tmp = join(dirname(resolve(file)), `.${process.pid}.${Date.now()}.tmp`);
-  writeFileSync(tmp, JSON.stringify(data, null, 2) + '\n');
-  renameSync(tmp, file);
+  writeFileAtomic(resolve(file), JSON.stringify(data, null, 2) + '\n');
 }
 
 async function main(argv: string[]): Promise<number> {
