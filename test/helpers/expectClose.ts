@@ -13,10 +13,12 @@ export function flat(v: unknown): number[] {
  * Saturated cases can drive a whole gradient tensor into float64's subnormal range (< 2.2e-308),
  * where numbers carry fewer than 53 bits and a relative bound means nothing: there an absolute
  * 1e-300 applies. `rel` widens the relative bound where a test has a reason to (float32).
+ * `scale` replaces the largest magnitude where a value is a cancellation of larger ones (a loss
+ * near 0: test/parity/pytorchParity.test.ts derives its scale).
  */
-export function expectClose(ours: ArrayLike<number>, theirs: ArrayLike<number>, what: string, rel = 1e-10): void {
+export function expectClose(ours: ArrayLike<number>, theirs: ArrayLike<number>, what: string, rel = 1e-10, scale?: number): void {
   expect(ours.length, `${what}: length`).toBe(theirs.length);
-  const scale = Math.max(...Array.from(theirs, Math.abs), Number.MIN_VALUE);
+  scale ??= Math.max(...Array.from(theirs, Math.abs), Number.MIN_VALUE);
   for (let i = 0; i < ours.length; i++) {
     const a = ours[i];
     const b = theirs[i];

@@ -198,8 +198,10 @@ def stock(c):
     m.load_state_dict(c["params"], strict=True)
     state = (c["h0"], c["c0"]) if c["cell"] == "lstm" else c["h0"]
     out, _ = m.rnn(c["x"], state)
-    loss = loss_fn(c, m.head(out[:, -1, :]))
+    pred = m.head(out[:, -1, :])
+    loss = loss_fn(c, pred)
     loss.backward()
+    m.pred_abs_max = pred.detach().abs().max().item()
     return m, loss, {k: p.grad for k, p in m.named_parameters()}
 
 
@@ -287,6 +289,9 @@ def run_case(case):
         "loss": jsonable(loss.item()),
         "grads": {k: jsonable(g.tolist()) for k, g in grads.items()},
         "dLdh": jsonable(dLdh),
+        # The largest |prediction|: the scale of a loss near 0, which cancels predictions against
+        # targets (test/parity/pytorchParity.test.ts).
+        "predAbsMax": jsonable(m.pred_abs_max),
     }
 
 
