@@ -17,9 +17,12 @@ const node = typeof process !== 'undefined' && typeof process.getBuiltinModule =
  * The float32 WebAssembly SIMD GEMM (asm/gemm.ts, built into asm/build/kernels.wasm by
  * `npm run build`, which `npm ci` runs through the `prepare` script), and the memory it works in.
  *
- * The module exports one kernel over its own linear memory:
+ * The module's GEMM (gemmBlocked: the kernel, with long reductions in chunks) works in the
+ * module's memory, a shared WebAssembly.Memory this file creates so that GEMM helper threads
+ * (gemmThreads.ts) can work in it too:
  *   C[i*ldc + j] (+)= sum_p A[i*ars + p*acs] * B[p*ldb + j],  i < m, j < n, n a multiple of 4,
- * so every operand lives in that memory. Callers lay their working buffers out in it with
+ * so every operand lives in that memory. The cells' step kernels (asm/cells.ts, and those
+ * generated from the cell specs) work there as well. Callers lay their working buffers out in it with
  * `layout` (16-byte aligned regions from a fixed base), call `reserve` once for the total, then
  * read and write through `f32` (a view that is replaced when the memory grows, so read it after
  * `reserve`, never keep it across calls). The memory only grows: a shape's buffers are allocated
@@ -98,8 +101,6 @@ export function layout(sizes: readonly number[]): number[] {
 
 interface Exports {
   gemmBlocked: BlockedGemm;
-  gemm(a: number, ars: number, acs: number, b: number, ldb: number, c: number, ldc: number,
-    m: number, n: number, k: number, accumulate: number): void;
   lstmStep(pre: number, ldp: number, cPrev: number, cNext: number, tanhC: number, hNext: number, B: number, H: number): void;
   tanhRows(pre: number, ldp: number, out: number, B: number, H: number): void;
   apply(kind: number, x: number, out: number, n: number): void;
