@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    setupFiles: ['test/helpers/fcGlobal.ts', 'test/helpers/defaultBackend.ts'],
+    setupFiles: ['test/helpers/fcGlobal.ts', 'test/helpers/defaultBackend.ts', 'test/helpers/progressLog.ts'],
     // Property tests run many cases; the whole suite is budgeted at under 2 minutes on 2 cores.
     testTimeout: 60_000,
     // The WebGPU tests need an adapter; without a GPU, Dawn finds SwiftShader's Vulkan driver

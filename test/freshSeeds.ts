@@ -12,6 +12,12 @@
  *   npm run test:seeds                             30 drawn seeds, every property-test file
  *   npm run test:seeds -- --runs 5 --files 'test/ops/**'
  *   npm run test:seeds -- --seeds 123,-456          these seeds instead of drawn ones
+ *   npm run test:seeds -- --timeout 600             give up on a seed's run after 600 s (default 1200)
+ *
+ * A seed can make a property hang (a generated case that never ends, or one slow case that
+ * fast-check then shrinks through many slow cases): after --timeout seconds its vitest is killed
+ * and the seed is recorded as an error naming the files that had not finished, and the next
+ * seed runs.
  *
  * Property-test files: every test/**\/*.test.ts that imports 'fast-check', itself or through a
  * module of test/ it imports (test/durable/killResume.ts, test/ops/helpers.ts, ...).
@@ -44,7 +50,7 @@ const WHOLE_FILE = '(the file itself: load or hook failure)';
 
 class UsageError extends Error {}
 
-interface Options { runs: number; seeds: number[] | null; files: string[]; out: string }
+interface Options { runs: number; seeds: number[] | null; files: string[]; out: string; timeoutSeconds: number }
 
 interface Failure { file: string; test: string; message: string; seedPath: string | null; counterexample: string | null }
 
@@ -82,9 +88,10 @@ function parseOptions(argv: string[]): Options {
     .option('--files <glob-or-path>', 'a test file or glob (repeatable; default: every property-test file)',
       (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('--out <file>', 'where to write the record', 'reports/fresh-seeds.json')
+    .option('--timeout <seconds>', 'kill a seed\'s vitest run after this long and record it as an error', '1200')
     .allowExcessArguments(false);
   program.parse(argv, { from: 'user' });
-  const o = program.opts<{ runs: string; seeds?: string; files: string[]; out: string }>();
+  const o = program.opts<{ runs: string; seeds?: string; files: string[]; out: string; timeout: string }>();
 
   if (!/^\d+$/.test(o.runs) || Number(o.runs) < 1) throw new UsageError(`--runs must be an integer >= 1, got "${o.runs}"`);
   let seeds: number[] | null = null;
@@ -101,11 +108,12 @@ function parseOptions(argv: string[]): Options {
     if (dup !== undefined) throw new UsageError(`--seeds lists ${dup} twice`);
     seeds = list;
   }
+  if (!/^\d+$/.test(o.timeout) || Number(o.timeout) < 1) throw new UsageError(`--timeout must be a whole number of seconds >= 1, got "${o.timeout}"`);
   if (o.out.trim() === '') throw new UsageError('--out must be a file name, got ""');
   if (existsSync(o.out) && statSync(o.out).isDirectory()) throw new UsageError(`--out must be a file, got the folder "${o.out}"`);
   const files = o.files.length > 0 ? o.files.flatMap(expandFileArg) : propertyTestFiles();
   if (files.length === 0) throw new UsageError('found no property-test file under test/');
-  return { runs: seeds?.length ?? Number(o.runs), seeds, files: [...new Set(files)], out: o.out };
+  return { runs: seeds?.length ?? Number(o.runs), seeds, files: [...new Set(files)], out: o.out, timeoutSeconds: Number(o.timeout) };
 }
 
 /** Every file under dir (relative paths with '/'), node_modules and dot-folders left out. */
@@ -169,27 +177,55 @@ function drawSeeds(n: number): number[] {
 let child: ChildProcess | null = null;
 let interrupted = false;
 
-/** Runs vitest on the files with FC_SEED=seed; resolves to its exit code (null: killed, or it did not start). */
-function runVitest(seed: number, files: string[], reportFile: string, logFile: string): Promise<number | null> {
-  const env: NodeJS.ProcessEnv = { ...process.env, FC_SEED: String(seed) };
+/** Ends vitest and its workers (its own process group): SIGTERM, then SIGKILL if still there after 5 s. */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try { process.kill(-pid, 'SIGTERM'); } catch { /* already gone */ }
+  setTimeout(() => { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } }, 5000).unref();
+}
+
+/** Runs vitest on the files with FC_SEED=seed; resolves to its exit code (null: killed, or it
+ * did not start) and whether it was killed for running past timeoutMs. */
+function runVitest(
+  seed: number, files: string[], out: { reportFile: string; logFile: string; progressFile: string }, timeoutMs: number,
+): Promise<{ code: number | null; timedOut: boolean }> {
+  const { reportFile, logFile, progressFile } = out;
+  const env: NodeJS.ProcessEnv = { ...process.env, FC_SEED: String(seed), GRADLAB_PROGRESS_FILE: progressFile };
   delete env.FC_PATH; // a path belongs to the seed it was printed with
   const log = openSync(logFile, 'w');
   return new Promise((done) => {
     // Its own process group (detached), so Ctrl-C reaches only us and we end vitest and its workers together.
     // The json report is what is read; the default reporter's text goes to the log, for errors outside tests.
-    child = spawn('npx', ['--no', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${reportFile}`, ...files],
+    const started = spawn('npx', ['--no', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${reportFile}`, ...files],
       { env, detached: true, stdio: ['ignore', log, log] });
+    child = started;
     closeSync(log); // the child has its own copy
-    child.on('error', () => done(null));
-    child.on('close', (code) => { child = null; done(code); });
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; killGroup(started.pid); }, timeoutMs);
+    started.on('error', () => { clearTimeout(timer); done({ code: null, timedOut }); });
+    started.on('close', (code) => { clearTimeout(timer); child = null; done({ code, timedOut }); });
   });
 }
 
-async function runSeed(seed: number, files: string[], tmp: string): Promise<SeedResult> {
+/** The tests that had started and not ended, from test/helpers/progressLog.ts's log. */
+function testsRunning(progressFile: string): string[] {
+  const lines = existsSync(progressFile) ? readFileSync(progressFile, 'utf8').split('\n').filter((l) => l !== '') : [];
+  const running = new Set<string>();
+  for (const line of lines) {
+    const [kind, file, name] = line.split('\t');
+    const key = `${file} > ${name}`;
+    if (kind === 'start') running.add(key);
+    else running.delete(key);
+  }
+  return [...running];
+}
+
+async function runSeed(seed: number, files: string[], tmp: string, timeoutSeconds: number): Promise<SeedResult> {
   const reportFile = join(tmp, `${seed}.json`);
   const logFile = join(tmp, `${seed}.log`);
   const start = Date.now();
-  const exitCode = await runVitest(seed, files, reportFile, logFile);
+  const progressFile = join(tmp, `${seed}.progress`);
+  const { code: exitCode, timedOut } = await runVitest(seed, files, { reportFile, logFile, progressFile }, timeoutSeconds * 1000);
   const durationSeconds = Math.round((Date.now() - start) / 100) / 10;
   const result: SeedResult = { seed, durationSeconds, passed: 0, failed: 0, skipped: 0, failures: [] };
   const outputTail = (): string => {
@@ -197,6 +233,10 @@ async function runSeed(seed: number, files: string[], tmp: string): Promise<Seed
     const unhandled = lines.findIndex((l) => /Unhandled (Error|Rejection)/.test(l));
     return (unhandled >= 0 ? lines.slice(unhandled, unhandled + 20) : lines.slice(-20)).join('\n');
   };
+  if (timedOut) {
+    const running = testsRunning(progressFile);
+    return { ...result, error: `timed out after ${timeoutSeconds} s (a hang, or a slow case being shrunk); running then: ${running.join('; ') || '(no test had started)'}` };
+  }
   let report: VitestReport;
   try {
     report = JSON.parse(readFileSync(reportFile, 'utf8')) as VitestReport;
@@ -277,6 +317,7 @@ async function main(argv: string[]): Promise<number> {
     node: process.version,
     date: new Date().toISOString(),
     ciSeed: CI_SEED,
+    timeoutSeconds: options.timeoutSeconds,
     files: options.files,
     seeds,
     interrupted: false,
@@ -290,11 +331,7 @@ async function main(argv: string[]): Promise<number> {
     if (interrupted) return;
     interrupted = true;
     console.log('\ninterrupted: stopping vitest; the seeds that finished stay in the record');
-    const pid = child?.pid;
-    if (pid !== undefined) {
-      try { process.kill(-pid, 'SIGTERM'); } catch { /* already gone */ }
-      setTimeout(() => { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } }, 5000).unref();
-    }
+    killGroup(child?.pid);
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
@@ -302,7 +339,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     for (const [i, seed] of seeds.entries()) {
       if (interrupted) break;
-      const result = await runSeed(seed, options.files, tmp);
+      const result = await runSeed(seed, options.files, tmp, options.timeoutSeconds);
       if (interrupted) break; // a killed run's partial results are not a result
       record.results.push(result);
       writeAtomically(options.out, record);

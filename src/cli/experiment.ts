@@ -225,6 +225,7 @@ export function planExperiment(
 ): ExperimentPlan {
   const { exp, getTask, estimate } = validateExperiment(definition, { workers: choice.workers, ...choice.overrides, force: choice.force });
   const dir = dirFor(exp.name);
+  let baselines: Manifest['baselines'] | undefined;
   const planned: Manifest = {
     schema: MANIFEST_SCHEMA,
     experiment: exp.name,
@@ -232,7 +233,13 @@ export function planExperiment(
     numerics: { backend: run.backend.name, kernels: kernelsOf(run.backend, run.device) },
     configHash: configHash(exp),
     config: exp,
-    baselines: experimentBaselines(exp, getTask),
+    // Measured when the manifest is first written, not when planned: a task's baseline can be
+    // measured on its test set, which a large legal T x testSize takes seconds to draw, and
+    // --dry-run (or a refused output folder) must not wait for it.
+    get baselines() {
+      baselines ??= experimentBaselines(exp, getTask);
+      return baselines;
+    },
     runs: plannedRuns(exp, run.shard),
     shard: run.shard,
     startedAt: new Date().toISOString(),

@@ -33,3 +33,27 @@ describe.each(CONFIGS.map((c) => ({ c, label: JSON.stringify(c) })))('$label', (
     });
   });
 });
+
+/**
+ * Building a task draws no data: validation and `--dry-run` build every variant's task, and a
+ * large legal T x testSize (the sine task's baseline is measured on its test set) once made a
+ * dry run spend seconds drawing sequences nothing read. Here the test set would be 1e10 values,
+ * which no typed array can hold: if any of it were drawn while building, createTask would throw.
+ */
+describe('a task draws its test set on first use, not when built', () => {
+  const HUGE = { T: 10_000, testSize: 1_000_000 };
+  const generated: TaskConfig[] = [
+    { name: 'adding', variant: 'arjovsky', ...HUGE },
+    { name: 'copy', ...HUGE },
+    { name: 'temporal-order', ...HUGE },
+    { name: 'sine', ...HUGE },
+  ];
+  it.each(generated.map((c) => ({ c, label: c.name })))('$label', ({ c }) => {
+    const task = createTask(c);
+    expect(task.seqLen).toBeGreaterThanOrEqual(HUGE.T);
+    expect(task.metricNames.length).toBeGreaterThan(0);
+    // The baselines' metrics are known; a value measured on the test set is drawn when read.
+    expect(task.baselines.map((b) => b.metric)).toContain('loss');
+    expect(() => task.testSet()).toThrow(RangeError);
+  });
+});
