@@ -27,15 +27,15 @@
  * Defaults: all shapes, cells lstm,gru,rnn_tanh, all peers, the floor.
  * --quick: the small shape only, fewer steps, no tfjs-cpu, a shorter workers check (about 45 s).
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { cpu, cpuWasmStatus as wasmStatus } from '../src/backends/cpu/index.ts';
 import { setDefaultBackend } from '../src/tensor/defaultBackend.ts';
 import { gradlabStep } from './gradlabStep.ts';
+import { PeerProcess, type Reply } from './peerProcess.ts';
 import {
   BENCH_CELLS, CELLS, FLOOR_LABEL, FLOP_FORMULA, GRADLAB_2T, SHAPES, flopsPerStep, formatTable, gates, gflops, median, summarizeRow,
   type BenchCell, type BenchReport, type BenchRow, type BenchShape, type Timing, type WorkersResult,
@@ -112,63 +112,6 @@ function gradlabRunner(threads: number): Runner {
   };
 }
 
-interface Reply {
-  ok: boolean;
-  error?: string;
-  ms?: number[];
-  [k: string]: unknown;
-}
-
-/** A peer process speaking one JSON object per line; lines that are not JSON (tfjs's warnings)
- * are ignored. The first line it writes says whether it loaded. */
-class PeerProcess {
-  private readonly child: ChildProcessWithoutNullStreams;
-  private readonly queue: ((r: Reply) => void)[] = [];
-  private stderr = '';
-  private dead: string | null = null;
-  readonly hello: Promise<Reply>;
-
-  constructor(readonly name: string, cmd: string, cmdArgs: string[], env: Record<string, string> = {}) {
-    this.child = spawn(cmd, cmdArgs, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    this.child.stderr.on('data', (d: Buffer) => {
-      this.stderr = (this.stderr + d.toString()).slice(-2000);
-    });
-    const fail = (why: string): void => {
-      if (this.dead) return;
-      this.dead = why;
-      for (const f of this.queue.splice(0)) f({ ok: false, error: why });
-    };
-    this.child.on('error', (e) => fail(`${name}: ${e.message}`));
-    this.child.on('exit', (code, sig) => fail(`${name} exited (${code ?? sig}): ${this.stderr.trim().split('\n').slice(-3).join(' / ')}`));
-    this.child.stdin.on('error', () => undefined);
-    createInterface({ input: this.child.stdout }).on('line', (line) => {
-      if (!line.startsWith('{')) return;
-      let r: Reply;
-      try {
-        r = JSON.parse(line) as Reply;
-      } catch {
-        return;
-      }
-      this.queue.shift()?.(r);
-    });
-    this.hello = new Promise((res) => this.queue.push(res));
-  }
-
-  request(msg: object): Promise<Reply> {
-    if (this.dead) return Promise.resolve({ ok: false, error: this.dead });
-    return new Promise((res) => {
-      this.queue.push(res);
-      this.child.stdin.write(`${JSON.stringify(msg)}\n`);
-    });
-  }
-
-  close(): void {
-    if (!this.dead) this.child.stdin.write('{"cmd":"quit"}\n');
-    this.child.stdin.end();
-    setTimeout(() => this.child.kill(), 2000).unref();
-  }
-}
-
 /** Runners of one peer process; a process shared by several runners is set up once per shape. */
 function peerRunners(proc: PeerProcess, impls: { label: string; impl?: string }[]): Runner[] {
   let setupFor: string | null = null;
@@ -213,7 +156,7 @@ async function startPeers(report: BenchReport): Promise<{ runners: Runner[]; pro
         const env = { OPENBLAS_NUM_THREADS: String(t), OMP_NUM_THREADS: String(t) };
         wanted.push({
           group: `torch-${t}t`,
-          make: () => new PeerProcess(`torch-${t}t`, PYTHON, [join(ROOT, 'bench/torchPeer.py'), '--threads', String(t)], env),
+          make: () => new PeerProcess(`torch-${t}t`, ROOT, PYTHON, [join(ROOT, 'bench/torchPeer.py'), '--threads', String(t)], env),
           impls: [{ label: `torch-${t}t`, impl: 'module' }, { label: `torch-unrolled-${t}t`, impl: 'unrolled' }],
         });
       }
@@ -223,7 +166,7 @@ async function startPeers(report: BenchReport): Promise<{ runners: Runner[]; pro
     if (!peerGroups.includes(`tfjs-${backend}`)) continue;
     wanted.push({
       group: `tfjs-${backend}`,
-      make: () => new PeerProcess(`tfjs-${backend}`, process.execPath, [...tsx, '--backend', backend]),
+      make: () => new PeerProcess(`tfjs-${backend}`, ROOT, process.execPath, [...tsx, '--backend', backend]),
       impls: [{ label: `tfjs-${backend}-loop`, impl: 'loop' }, { label: `tfjs-${backend}-layers`, impl: 'layers' }],
     });
   }
@@ -232,7 +175,7 @@ async function startPeers(report: BenchReport): Promise<{ runners: Runner[]; pro
     const env = { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
     wanted.push({
       group: FLOOR_LABEL,
-      make: () => new PeerProcess(FLOOR_LABEL, PYTHON, [join(ROOT, 'bench/blasFloor.py')], env),
+      make: () => new PeerProcess(FLOOR_LABEL, ROOT, PYTHON, [join(ROOT, 'bench/blasFloor.py')], env),
       impls: [{ label: FLOOR_LABEL }],
     });
   }

@@ -14,7 +14,10 @@ peers step block by step block:
   {"cmd": "steps", "n": 5, "impl": "module" | "unrolled"}               -> {"ok": true, "ms": [..]}
   {"cmd": "quit"}
 cell: lstm, gru, rnn_tanh, rnn_relu; impl defaults to "module".
-Usage: /usr/bin/python3 bench/torchPeer.py --threads 1
+Usage: /usr/bin/python3 bench/torchPeer.py --threads 1 [--device cuda]
+--device cuda (bench/gpuBench.ts): everything on the GPU, the module through cuDNN; each timed step
+ends with torch.cuda.synchronize(), so it is the step's whole time, not the time to queue it. The
+hello reply then names the GPU, or says why there is none (the driver reports no GPU to compare).
 """
 import sys
 import time
@@ -26,6 +29,9 @@ def main():
     threads = 1
     if "--threads" in sys.argv:
         threads = int(sys.argv[sys.argv.index("--threads") + 1])
+    device_name = "cpu"
+    if "--device" in sys.argv:
+        device_name = sys.argv[sys.argv.index("--device") + 1]
     try:
         import torch
     except Exception as e:  # noqa: BLE001 - report any import failure to the driver
@@ -33,7 +39,19 @@ def main():
         return
     torch.set_num_threads(threads)
     torch.ones(8, 8) @ torch.ones(8, 8)  # loads the BLAS, for the report below
-    reply({"ok": True, "version": torch.__version__, "threads": torch.get_num_threads(), "blas": loaded_blas()})
+    gpu = {}
+    if device_name == "cuda":
+        if not torch.cuda.is_available():
+            reply({"ok": False, "error": f"torch {torch.__version__} sees no GPU (torch.cuda.is_available() is False)"})
+            return
+        torch.backends.cudnn.benchmark = False  # the same kernels every step: no autotuning inside the timed steps
+        gpu = {"gpu": torch.cuda.get_device_name(0), "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version()}
+    elif device_name != "cpu":
+        reply({"ok": False, "error": f"--device must be cpu or cuda, got {device_name}"})
+        return
+    device = torch.device(device_name)
+    sync = torch.cuda.synchronize if device_name == "cuda" else (lambda: None)
+    reply({"ok": True, "version": torch.__version__, "threads": torch.get_num_threads(), "blas": loaded_blas(), "device": device_name, **gpu})
     nn = torch.nn
 
     class Module(nn.Module):
@@ -87,7 +105,7 @@ def main():
 
     def build(kind, cell, I, H):
         torch.manual_seed(0)
-        net = (Module if kind == "module" else Unrolled)(cell, I, H)
+        net = (Module if kind == "module" else Unrolled)(cell, I, H).to(device)
         return {"net": net, "opt": torch.optim.Adam(net.parameters(), lr=1e-3)}
 
     state = {}
@@ -101,8 +119,8 @@ def main():
         state.update({
             "module": build("module", cell, I, H),
             "unrolled": build("unrolled", cell, I, H),
-            "x": torch.rand(B, T, I) * 2 - 1,
-            "y": torch.rand(B, 1),
+            "x": (torch.rand(B, T, I) * 2 - 1).to(device),
+            "y": torch.rand(B, 1).to(device),
             "loss": nn.MSELoss(),
         })
         return {"ok": True}
@@ -112,6 +130,7 @@ def main():
         net, opt, x, y, loss_fn = impl["net"], impl["opt"], state["x"], state["y"], state["loss"]
         ms = []
         norms = None
+        sync()  # nothing of the setup or an earlier request runs into the first timed step
         for _ in range(msg["n"]):
             t0 = time.perf_counter()
             opt.zero_grad(set_to_none=True)
@@ -121,6 +140,7 @@ def main():
             if hs is not None:
                 norms = probe(hs)
             opt.step()
+            sync()
             ms.append((time.perf_counter() - t0) * 1000.0)
         # The probe's first and last norms, so a reader of the replies can see it ran.
         extra = {} if norms is None else {"probe": [float(norms[0]), float(norms[-1]), len(norms)]}

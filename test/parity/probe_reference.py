@@ -50,6 +50,18 @@ GATE_NAMES = {
     "rnn_relu": [("h", "relu")],
     "indrnn": [("h", "relu")],
 }
+def start_overlap(w):
+    """c1^2: the squared component of gradlab's power-iteration start vector, ones / sqrt(n), along
+    the top eigenspace of W^T W (diag(u^2) for a 1-D u), which bounds how far 200 rounds can be
+    from sigma_max (probeParity.test.ts)."""
+    if w.dim() == 1:
+        a = w.abs()
+        return (a == a.max()).double().mean().item()  # the top eigenspace holds every tied entry
+    vh = torch.linalg.svd(w, full_matrices=False).Vh
+    v0 = torch.ones(w.shape[1], dtype=w.dtype) / w.shape[1] ** 0.5
+    return float((vh[0] @ v0) ** 2)
+
+
 def jsonable(v):
     """torch_reference's (NaN/Inf -> null), letting a null (no cell state) through."""
     return None if v is None else _jsonable(v)
@@ -244,6 +256,7 @@ def run_case(c):
                                for j, (_, a) in enumerate(gates)],
             "gateNames": [n for n, _ in gates],
             "sigmaMax": (w.abs().max() if w.dim() == 1 else torch.linalg.matrix_norm(w, ord=2)).item(),
+            "sigmaStartOverlap": start_overlap(w),
             "biasGrad": bias_grads[k],
         })
     top = layers[-1]
