@@ -10,6 +10,7 @@
  *   app/node_modules/webgpu/       the npm package's loader and Dawn's linux-x64 dawn.node (gzipped)
  *   app/bench/torchPeer.py, peerProtocol.py   the torch peer
  *   lib/libvulkan.so.1             this machine's Vulkan loader, used only where the target has none
+ *   licenses/                      Node's and the Vulkan loader's licences (Dawn's is in its package)
  *
  * The bundle resolves module-relative URLs (import.meta.url) as if it were a file of
  * src/backends/cpu/, the folder of the only modules that load files by URL (wasm.ts,
@@ -33,6 +34,9 @@ const MODULE_HOME = 'src/backends/cpu/gpu-bench.mjs';
 /** The only bundled sources allowed to use import.meta: their URLs resolve from MODULE_HOME. */
 const IMPORT_META_USERS = ['src/backends/cpu/wasm.ts', 'src/backends/cpu/gemmThreads.ts', 'bench/gpuBench.ts'];
 const VULKAN_LOADER = '/usr/lib/x86_64-linux-gnu/libvulkan.so.1';
+const VULKAN_LICENSE = '/usr/share/doc/libvulkan1/copyright';
+/** Debian's nodejs package (or NodeSource's) puts Node's licence here. */
+const NODE_LICENSE = '/usr/share/doc/nodejs/LICENSE';
 
 class PackError extends Error {}
 
@@ -94,7 +98,8 @@ export async function pack(out: string): Promise<{ bytes: number; files: { path:
   for (const wasm of ['kernels.wasm', 'kernels-relaxed.wasm']) {
     if (!existsSync(join(ROOT, 'asm/build', wasm))) throw new PackError(`asm/build/${wasm} is missing: run npm run build`);
   }
-  if (!existsSync(VULKAN_LOADER)) throw new PackError(`${VULKAN_LOADER} is missing: install Debian's libvulkan1 (npm run setup)`);
+  if (!existsSync(VULKAN_LOADER) || !existsSync(VULKAN_LICENSE)) throw new PackError(`${VULKAN_LOADER} is missing: install Debian's libvulkan1 (npm run setup)`);
+  if (!existsSync(NODE_LICENSE)) throw new PackError(`${NODE_LICENSE} is missing: the Node binary cannot travel without its licence (install Node from Debian's or NodeSource's nodejs package)`);
 
   const tmp = `${out}.part-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
@@ -111,6 +116,12 @@ export async function pack(out: string): Promise<{ bytes: number; files: { path:
     gzipInto(tmp, process.execPath, 'bin/node.gz');
     mkdirSync(join(tmp, 'lib'), { recursive: true });
     copyFileSync(realpathSync(VULKAN_LOADER), join(tmp, 'lib/libvulkan.so.1'));
+    // The binaries' licences travel with them (Node: MIT and its bundled parts; Dawn: BSD-3-Clause,
+    // in the webgpu package's LICENSE.md; the Vulkan loader: Apache-2.0).
+    for (const [from, to] of [[NODE_LICENSE, 'licenses/node-LICENSE'], [VULKAN_LICENSE, 'licenses/libvulkan1-copyright']]) {
+      mkdirSync(join(tmp, 'licenses'), { recursive: true });
+      copyFileSync(from, join(tmp, to));
+    }
     copyInto(tmp, 'bench/gpu/run.sh', 'run.sh');
     copyInto(tmp, 'bench/gpu/README.txt', 'README.txt');
     writeFileSync(join(tmp, 'VERSION'), `node ${process.version}\nwebgpu ${JSON.parse(readFileSync(join(ROOT, 'node_modules/webgpu/package.json'), 'utf8')).version}\npacked ${new Date().toISOString()}\n`);

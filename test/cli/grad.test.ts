@@ -53,11 +53,14 @@ describe('gradlab grad', () => {
     ['bad class index', (c) => { c.loss = 'cross_entropy'; c.y = [0, 7]; }, /y\[1\].*class index.*\[0, 2\)/],
     ['c0 for a gru', (c) => (c.c0 = [[[0]]]), /c0 is only for cells with a cell state \(lstm\), not gru/],
   ];
-  it.each(malformed)('%s: exits 2 with one line naming the field', (_what, mutate, message) => {
+  // In this process (main() is what the binary runs; reading the case from stdin is tested below).
+  it.each(malformed)('%s: exits 2 with one line naming the field', async (_what, mutate, message) => {
     const c = validCase();
     mutate(c);
-    const r = gradlab(['grad', '--case', '-'], { input: JSON.stringify(c) });
-    expect(r.status).toBe(2);
+    const file = join(mkdtempSync(join(tmpdir(), 'gradlab-case-')), 'case.json');
+    writeFileSync(file, JSON.stringify(c));
+    const r = await runMain(['grad', '--case', file]);
+    expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gradlab, REPO } from '../helpers/cli.ts';
+import { runMain } from '../helpers/inProcess.ts';
 import { tinyDefinition } from '../helpers/definitions.ts';
 
 const valid = tinyDefinition('validation-probe');
@@ -30,13 +31,16 @@ function writeDefinition(e: unknown): string {
   return file;
 }
 
+// The bad inputs go through main() in this process (the binary runs main() and nothing else;
+// test/experiment/fuzzInput.test.ts checks that they agree), which saves a second of start-up per
+// case; the valid definition at the end runs the real binary.
 describe('a bad experiment definition or option exits 2 with one line, before anything runs or is written', () => {
-  it.each(cases)('%s', (_what, mutate, message) => {
+  it.each(cases)('%s', async (_what, mutate, message) => {
     const e = structuredClone(valid) as Record<string, any>;
     e.name = `validation-${Math.random().toString(36).slice(2, 8)}`;
     mutate(e);
-    const r = gradlab(['experiment', writeDefinition(e)]);
-    expect(r.status).toBe(2);
+    const r = await runMain(['experiment', writeDefinition(e)]);
+    expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message);
     expect(existsSync(join(REPO, 'reports', e.name as string))).toBe(false);
@@ -53,9 +57,9 @@ describe('a bad experiment definition or option exits 2 with one line, before an
     [['experiment', 'vanishing', '--seeds', '0,,1'], /--seeds .*an empty item/],
     [['experiment', 'vanishing', '--seeds', '3,3'], /--seeds lists 3 twice/],
     [['experiment', 'vanishing', '--resume', '--out', 'reports/never-ran-here'], /--resume: .*holds no gradlab run to resume/],
-  ])('gradlab %j', (args, message) => {
-    const r = gradlab(args as string[]);
-    expect(r.status).toBe(2);
+  ])('gradlab %j', async (args, message) => {
+    const r = await runMain(args as string[]);
+    expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message as RegExp);
   });
