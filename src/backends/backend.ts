@@ -157,4 +157,20 @@ export interface Backend {
    * generic paths built from the core above when they are absent. */
   readonly cellSteps?: CellStepKernels;
   readonly sequences?: SequenceKernels;
+
+  /**
+   * Optional: σ_max(w) as a one-element tensor of shape [], by exactly the power iteration of
+   * src/diagnostics/sigmaMax.ts (which uses this kernel when present, else runs that iteration
+   * through the core kernels above): start v = 1/sqrt(cols) in every entry; each of `rounds`
+   * rounds next = wᵀ(w v) (for a 1-D w read as diag(w): w² ⊙ v), norm = this backend's norm(next),
+   * estimate = sqrt(norm), v = next / (norm + SIGMA_MAX_TINY). Returns the last estimate (0 after
+   * 0 rounds; 0 for a zero matrix; NaN for one with a non-finite entry), deterministically. For
+   * backends where every kernel is a dispatch (WebGPU: one instead of ~6 per round).
+   */
+  sigmaMaxPower?(w: Tensor, rounds: number): Tensor;
 }
+
+/** The guard of σ_max's power iteration (see Backend.sigmaMaxPower): keeps a zero matrix's
+ * iteration at v = 0 (and σ = 0) instead of 0/0 = NaN; far below any norm a float32 weight
+ * matrix can have. */
+export const SIGMA_MAX_TINY = 1e-30;

@@ -10,7 +10,9 @@ import type {
  * every step's tensors kept for BPTT, the weight gradients summed in place. Nothing is read
  * back, so on a GPU a whole layer's forward and backward are queued without a single wait.
  * The contract is the CPU sequence kernel's (totals are null after the last step that got an
- * external gradient, and nothing flows from there); the WebGPU backend runs on this.
+ * external gradient, and nothing flows from there). src/ops/sequenceLayer.ts builds these for a
+ * backend with step kernels but no sequence kernels of its own (the CPU and WebGPU backends have
+ * their own; test/backends/coreOnly.test.ts runs this path).
  */
 class StepsTape implements SequenceTape {
   constructor(

@@ -5,17 +5,15 @@ import type { Tensor } from '../../tensor/tensor.ts';
 import type { CellStepGrads, CellStepKernels, CellStepOutput, CellWeights } from '../backend.ts';
 import type { WebGpuBackend } from './index.ts';
 import type { Kernel } from './runtime.ts';
+import * as K from './kernels.ts';
 import { elementwise } from './wgsl.ts';
 
 /**
  * The WebGPU backend's fused recurrent steps, for every cell in the table: the affine halves are
  * GEMMs (written once here), the pointwise halves are the shaders generated from each cell's
- * spec (src/cells/generateWgsl.ts). Whole sequences run these steps in a loop on the device
- * (src/backends/sequenceFromSteps.ts).
+ * spec (src/cells/generateWgsl.ts). They serve the per-step path; whole sequences run the same
+ * generated shaders over time-major buffers (sequence.ts).
  */
-
-/** out[b, j] = v[j] for every row b: a bias broadcast over the batch. P: n, width. */
-const rowBroadcast: Kernel = elementwise([['V', 'read'], ['out', 'read_write']], '  out[i] = V[i % P[1]];');
 
 const compiled = new Map<string, { forward: Kernel; backward: Kernel; forwardBindings: string[]; backwardBindings: string[] }>();
 
@@ -51,7 +49,7 @@ export class WebGpuCellKernels implements CellStepKernels {
   private affine(x: Tensor, wMat: Tensor, bias: Tensor): Tensor {
     const gh = wMat.shape[0];
     const out = this.k.empty([x.shape[0], gh]);
-    this.k.run(rowBroadcast, [out.size, gh], [bias, out], out.size);
+    this.k.run(K.rowBroadcast(), [out.size, gh], [bias, out], out.size);
     this.k.gemmInto(x, wMat, out, false, true, true);
     return out;
   }

@@ -2,7 +2,7 @@ import type { DType } from '../../tensor/dtype.ts';
 import { broadcastShapes, concatShape, formatShape, normalizeAxis, numel, sameShape, splitAtAxis, type Shape } from '../../tensor/shape.ts';
 import { track } from '../../tensor/scope.ts';
 import { Tensor } from '../../tensor/tensor.ts';
-import type { Backend } from '../backend.ts';
+import { SIGMA_MAX_TINY, type Backend, type SequenceKernels } from '../backend.ts';
 import type { AdamHyper, RmspropHyper, SgdHyper } from '../optimHyper.ts';
 import type { BinaryOp, UnaryOp } from '../pointwise.ts';
 import { WebGpuCellKernels } from './cellKernels.ts';
@@ -10,6 +10,8 @@ import { acquireDevice } from './device.ts';
 import { DIRECT_GEMM_MAX_WORK, GEMM, GEMM_DIRECT, TILE } from './gemm.ts';
 import * as K from './kernels.ts';
 import { GpuRuntime, GpuStorage } from './runtime.ts';
+import { webgpuSequenceKernels } from './sequence.ts';
+import { sigmaMaxPowerKernel, sigmaMaxThreads } from './sigmaMaxPower.ts';
 
 export const FLOAT32_ONLY =
   'the webgpu backend computes in float32 only (gradient checks run in float64 on the cpu backend): use --dtype float32, or --backend cpu for float64';
@@ -37,8 +39,8 @@ const DISPOSED = 2;
  * The WebGPU backend: every kernel of the Backend interface as a WGSL compute shader, float32.
  * Kernels are queued without waiting; values come back only through readAsync (one mapAsync).
  * The recurrent cells are GEMMs (bias broadcast, then x W_ihᵀ and h W_hhᵀ accumulated) plus one
- * fused pointwise kernel per step and direction; the whole-sequence kernels run those steps in a
- * loop on the device (src/backends/sequenceFromSteps.ts).
+ * fused pointwise kernel per step and direction; the whole-sequence kernels (sequence.ts) do the
+ * input projection and the weight gradients of all steps as single GEMMs around a per-step loop.
  *
  * Memory is explicit (src/tensor/scope.ts): every tensor made here is reported to the open scope,
  * if any, and counted on its storage; `dispose` returns the storage's buffer to the runtime's
@@ -334,8 +336,21 @@ export class WebGpuBackend implements Backend {
       throw new Error(`matmul: inner sizes differ (${formatShape(a.shape)}${transA ? 'ᵀ' : ''} @ ${formatShape(b.shape)}${transB ? 'ᵀ' : ''})`);
     }
     if (c.shape[0] !== m || c.shape[1] !== n) throw new Error(`matmul: output ${formatShape(c.shape)} is not [${m}, ${n}]`);
+    this.gemmSized(a, b, c, { m, n, k }, transA, transB, accumulate);
+  }
+
+  /**
+   * C (+)= op(A) @ op(B) with the sizes given rather than read from the shapes: A is [m, k] (or
+   * [k, m] transposed), B [k, n] (or [n, k]), C [m, n], each the leading values of its tensor. The
+   * whole-sequence kernels use it for products over the first rows of time-major buffers.
+   */
+  gemmSized(a: Tensor, b: Tensor, c: Tensor, dims: { m: number; n: number; k: number }, transA: boolean, transB: boolean, accumulate: boolean): void {
+    const { m, n, k } = dims;
+    if (a.size < m * k || b.size < k * n || c.size < m * n) {
+      throw new Error(`matmul: [${m}, ${k}] @ [${k}, ${n}] does not fit ${formatShape(a.shape)}, ${formatShape(b.shape)} -> ${formatShape(c.shape)}`);
+    }
     if (k === 0 && !accumulate) {
-      this.run(K.fill(), [c.size, f32(0)], [c], c.size);
+      this.run(K.fill(), [m * n, f32(0)], [c], m * n);
       return;
     }
     if (m * n * k <= DIRECT_GEMM_MAX_WORK) {
@@ -344,6 +359,12 @@ export class WebGpuBackend implements Backend {
     }
     const params = [m, n, k, flag(transA), flag(transB), flag(accumulate)];
     this.runtime.dispatchGroups(GEMM, params, [this.storageOf(a), this.storageOf(b), this.storageOf(c)], Math.ceil(n / TILE), Math.ceil(m / TILE));
+  }
+
+  /** dst[dstAt, dstAt + length) = src[srcAt, srcAt + length), in elements (one step's block of a
+   * time-major buffer to or from a tensor of its own). */
+  copyBlock(src: Tensor, srcAt: number, dst: Tensor, dstAt: number, length: number): void {
+    this.runtime.copyRange(this.storageOf(src), srcAt, this.storageOf(dst), dstAt, length);
   }
 
   matmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
@@ -423,9 +444,30 @@ export class WebGpuBackend implements Backend {
     return out;
   }
 
-  /** The fused recurrent steps, generated from each cell's spec (cellKernels.ts). Whole
-   * sequences are built from them (no `sequences` here: src/backends/sequenceFromSteps.ts). */
+  // ---- diagnostics ----
+
+  /** σ_max(w) by `rounds` rounds of power iteration, in one dispatch (sigmaMaxPower.ts). */
+  sigmaMaxPower(w: Tensor, rounds: number): Tensor {
+    if (w.rank !== 1 && w.rank !== 2) throw new Error(`sigmaMaxPower needs a 1-D (diagonal) or 2-D tensor, got ${formatShape(w.shape)}`);
+    const diagonal = w.rank === 1;
+    const [rows, cols] = diagonal ? [w.shape[0], w.shape[0]] : w.shape;
+    const v = this.empty([cols]);
+    const u = this.empty([diagonal ? 0 : rows]);
+    const out = this.empty([]);
+    const params = [rows, cols, rounds, flag(diagonal), f32(1 / Math.sqrt(cols)), f32(SIGMA_MAX_TINY), f32(NaN), f32(Infinity)];
+    this.runtime.dispatchGroups(sigmaMaxPowerKernel(sigmaMaxThreads(rows, cols)), params, [this.storageOf(w), this.storageOf(v), this.storageOf(u), this.storageOf(out)], 1, 1);
+    // Queue order: the pool hands these out again only to commands recorded after this dispatch.
+    this.dispose(v);
+    this.dispose(u);
+    return out;
+  }
+
+  /** The fused recurrent steps, generated from each cell's spec (cellKernels.ts): the per-step
+   * path (ops/cellStep.ts) and the building blocks of the whole-sequence kernels. */
   readonly cellSteps: WebGpuCellKernels = new WebGpuCellKernels(this);
+  /** Whole layers: one input-projection GEMM, two dispatches per step each way, one GEMM per
+   * weight gradient (sequence.ts). */
+  readonly sequences: SequenceKernels = webgpuSequenceKernels(this);
 }
 
 let shared: Promise<WebGpuBackend> | null = null;

@@ -205,6 +205,9 @@ export const normFinish = (): Kernel =>
 
 // ---- layout ----
 
+/** out[b, j] = v[j] for every row b: a bias broadcast over the rows. P: n, width. */
+export const rowBroadcast = (): Kernel => once('rowBroadcast', () => elementwise([['V', 'read'], ['out', 'read_write']], '  out[i] = V[i % P[1]];'));
+
 /** out = xᵀ for x [rows, cols]. P: n, rows, cols. */
 export const transpose2d = (): Kernel =>
   once('transpose2d', () =>

@@ -370,12 +370,21 @@ export class GpuRuntime {
 
   /** dst[0, n) = src[0, n), queued in order with the dispatches. */
   copy(src: GpuStorage, dst: GpuStorage, length: number): void {
+    this.copyRange(src, 0, dst, 0, length);
+  }
+
+  /** dst[dstAt, dstAt + n) = src[srcAt, srcAt + n) (offsets and n in float32 elements), queued in
+   * order with the dispatches. Consecutive copies share one break between compute passes. */
+  copyRange(src: GpuStorage, srcAt: number, dst: GpuStorage, dstAt: number, length: number): void {
     if (length <= 0) return;
     this.requireLive(src);
     this.requireLive(dst);
+    if (srcAt < 0 || dstAt < 0 || srcAt + length > src.length || dstAt + length > dst.length) {
+      throw new Error(`copy of ${length} values from ${srcAt} of ${src.length} to ${dstAt} of ${dst.length} is out of range`);
+    }
     this.endPass();
     this.encoder ??= this.device.createCommandEncoder();
-    this.encoder.copyBufferToBuffer(src.buffer, 0, dst.buffer, 0, length * 4);
+    this.encoder.copyBufferToBuffer(src.buffer, srcAt * 4, dst.buffer, dstAt * 4, length * 4);
   }
 
   /** Submit whatever has been queued, after the parameters its dispatches read. */

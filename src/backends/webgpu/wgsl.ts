@@ -28,7 +28,22 @@ export type Access = 'read' | 'read_write';
  * every flat index `i` below P[0].
  */
 export function elementwise(bindings: readonly [string, Access][], body: string, extra = ''): Kernel {
+  return oneDimensional(bindings, body, extra, false);
+}
+
+/**
+ * A one-dimensional kernel over P[0] invocations whose index `i` starts at P[2]: i runs over
+ * [P[2], P[2] + P[0]). A body written for one step's [B, ·] rows (the generated cell kernels
+ * index by i and by b = i / H) then addresses step t's rows of time-major [T·B, ·] buffers, the
+ * step chosen by a parameter rather than by the buffers bound.
+ */
+export function elementwiseFrom(bindings: readonly [string, Access][], body: string, extra = ''): Kernel {
+  return oneDimensional(bindings, body, extra, true);
+}
+
+function oneDimensional(bindings: readonly [string, Access][], body: string, extra: string, fromP2: boolean): Kernel {
   const decls = bindings.map(([name, access], k) => `@group(0) @binding(${k + 1}) var<storage, ${access}> ${name}: array<f32>;`);
+  const index = fromP2 ? 'local' : 'i';
   return {
     code: `${PARAMS}
 ${decls.join('\n')}
@@ -36,9 +51,9 @@ ${PRELUDE}
 ${extra}
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * ${WORKGROUP}u;
-  if (i >= P[0]) { return; }
-${body}
+  let ${index} = gid.x + gid.y * nwg.x * ${WORKGROUP}u;
+  if (${index} >= P[0]) { return; }
+${fromP2 ? '  let i = local + P[2];\n' : ''}${body}
 }`,
   };
 }
