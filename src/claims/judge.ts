@@ -77,12 +77,13 @@ function sequencesUntilCrossing(run: RunResult, rule: Rule, threshold: number, b
   return null;
 }
 
-function batchSizeOf(results: ClaimResults, variant: string): number {
-  const cfg = z.looseObject({ variants: z.array(z.looseObject({ name: z.string(), batchSize: z.number() })) }).safeParse(results.config);
-  return cfg.success ? cfg.data.variants.find((v) => v.name === variant)?.batchSize ?? 0 : 0;
+/** The variant's batch size from the results' configuration, or null when it does not say. */
+function batchSizeOf(results: ClaimResults, variant: string): number | null {
+  const cfg = z.looseObject({ variants: z.array(z.looseObject({ name: z.string(), batchSize: z.number().int().positive() })) }).safeParse(results.config);
+  return cfg.success ? cfg.data.variants.find((v) => v.name === variant)?.batchSize ?? null : null;
 }
 
-function judgeSeed(rule: Rule, run: RunResult, results: ClaimResults, batchSize: number): SeedOutcome {
+function judgeSeed(rule: Rule, run: RunResult, results: ClaimResults, batchSize: number | null): SeedOutcome {
   const threshold = thresholdFor(rule, run, results);
   const base = { seed: run.seed, status: run.status, threshold };
   if (rule.kind === 'final') {
@@ -97,9 +98,9 @@ function judgeSeed(rule: Rule, run: RunResult, results: ClaimResults, batchSize:
     const success = side === 'beyond';
     return { ...base, value, se, side, asClaimed: threshold !== null && success === (rule.expect === 'success') };
   }
-  const value = threshold === null ? null : sequencesUntilCrossing(run, rule, threshold, batchSize);
+  const value = threshold === null || batchSize === null ? null : sequencesUntilCrossing(run, rule, threshold, batchSize);
   const success = value !== null && value <= rule.sequences;
-  return { ...base, value, se: null, side: null, asClaimed: threshold !== null && success === (rule.expect === 'success') };
+  return { ...base, value, se: null, side: null, asClaimed: threshold !== null && batchSize !== null && success === (rule.expect === 'success') };
 }
 
 export function judgeRule(rule: Rule, results: ClaimResults): RuleJudgement {
@@ -116,8 +117,9 @@ export function judgeRule(rule: Rule, results: ClaimResults): RuleJudgement {
     interval: n > 0 ? wilson(k, n) : null,
     values: meanStd(seeds.map((s) => s.value)),
     typicalSe: ses.length > 0 ? ses[Math.floor(ses.length / 2)] : null,
-    // A rule whose threshold cannot be known for some seed (a missing baseline) judges nothing.
-    verdict: seeds.some((s) => s.threshold === null) ? 'not judged' : verdictFromCount(k, n),
+    // A rule whose threshold cannot be known for some seed (a missing baseline) judges nothing;
+    // nor does a crossing rule without the batch size that turns steps into sequences.
+    verdict: seeds.some((s) => s.threshold === null) || (rule.kind === 'crossing' && batchSize === null) ? 'not judged' : verdictFromCount(k, n),
   };
 }
 

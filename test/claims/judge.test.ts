@@ -118,3 +118,111 @@ describe('judgeClaims', () => {
     expect(judgeClaims({ ...results([]), config: null } as unknown as Results)).toEqual([]);
   });
 });
+
+/**
+ * Cases found by mutation testing (Stryker on src/claims/judge.ts left them alive): every
+ * expectation is a literal worked out by hand, never read back from the code under test.
+ */
+describe('judgeRule: what cannot be judged, and the numbers beside the verdict', () => {
+  const sequences: Rule = { kind: 'crossing', variant: 'lstm', metric: 'loss', direction: 'below', than: 0.1, sequences: 800, expect: 'success' };
+  const entries = (pairs: [number, Partial<LogEntry>][]): Partial<LogEntry>[] => pairs.map(([step, e]) => ({ step, ...e }));
+
+  it('a seed held to an unknown threshold has no side, is not as claimed, and its crossing is not looked for', () => {
+    // No baseline for 'loss': the threshold is null.
+    const noBaseline = results([run('lstm', 0, { loss: 0.01 }, { loss: 0.001 })], [], []);
+    const final = judgeRule(beatsBaseline, noBaseline);
+    expect(final.seeds[0]).toMatchObject({ threshold: null, side: null, asClaimed: false, value: 0.01 });
+    expect([final.k, final.verdict]).toEqual([0, 'not judged']);
+    const fails: Rule = { ...sequences, than: 'baseline', expect: 'failure' };
+    const crossing = judgeRule(fails, results([run('lstm', 0, {}, {}, 'ok', entries([[0, { valMetrics: { loss: 0.01 } }]]))], [], []));
+    // A failure claim would count a seed that never crossed: with no threshold nothing is counted.
+    expect(crossing.seeds[0]).toMatchObject({ threshold: null, value: null, asClaimed: false });
+    expect(crossing.verdict).toBe('not judged');
+  });
+
+  it('a metric threshold the run lacks (no metrics, a null or non-finite metric) is unknown, not 0', () => {
+    const ratio: Rule = { kind: 'final', variant: 'lstm', metric: 'mse', direction: 'below', than: { metric: 'lstsqMse' }, times: 1.1, expect: 'success' };
+    const noMetrics = { ...run('lstm', 0, {}), metrics: undefined } as unknown as ReturnType<typeof run>;
+    const r = results([noMetrics, run('lstm', 1, { mse: 1, lstsqMse: null }), run('lstm', 2, { mse: 1, lstsqMse: Number.NaN })]);
+    const j = judgeRule(ratio, r);
+    expect(j.seeds.map((s) => s.threshold)).toEqual([null, null, null]);
+    expect(j.verdict).toBe('not judged');
+  });
+
+  it('a run without metrics or standard errors (a diverged run, an older file) has value and SE null', () => {
+    const bare = { ...run('lstm', 0, {}, {}, 'diverged'), metrics: undefined, metricErrors: undefined } as unknown as ReturnType<typeof run>;
+    const nan = run('lstm', 1, { loss: Number.NaN }, { loss: 0.01 });
+    const j = judgeRule(beatsBaseline, results([bare, nan]));
+    expect(j.seeds.map((s) => [s.value, s.se, s.side, s.asClaimed])).toEqual([[null, null, 'short', false], [null, 0.01, 'short', false]]);
+  });
+
+  it('typicalSe is the median of the finite SEs (sorted; a missing or NaN SE left out), null when there are none', () => {
+    const withSe = (ses: (number | null)[]) => results(ses.map((se, s) => run('lstm', s, { loss: 0.01 }, { loss: se })));
+    // Sorted [0.1, 0.2, 0.3]: the middle is 0.2 (unsorted, the middle entry would be 0.1).
+    expect(judgeRule(beatsBaseline, withSe([0.3, 0.1, 0.2])).typicalSe).toBe(0.2);
+    // [0.1, 0.3] once null and NaN are left out: index floor(2 / 2) = 1 -> 0.3.
+    expect(judgeRule(beatsBaseline, withSe([0.1, null, 0.3])).typicalSe).toBe(0.3);
+    expect(judgeRule(beatsBaseline, withSe([0.1, Number.NaN, 0.3])).typicalSe).toBe(0.3);
+    expect(judgeRule(beatsBaseline, withSe([null, null])).typicalSe).toBeNull();
+  });
+
+  it('the Wilson interval of k of n (z = 1.96), and none when no run finished', () => {
+    // k = n = 5: lo = n / (n + z²) = 5 / 8.8415 = 0.56552, hi = 1.
+    const all = judgeRule(beatsBaseline, results([0, 1, 2, 3, 4].map((s) => run('lstm', s, { loss: 0.01 }, { loss: 0.001 }))));
+    expect(all.interval!.lo).toBeCloseTo(0.56552, 5);
+    expect(all.interval!.hi).toBeCloseTo(1, 12);
+    // k = 1, n = 3: p = 1/3, centre (p + z²/6) / (1 + z²/3) = 0.42692, half-width 0.36542.
+    const one = judgeRule(beatsBaseline, results([run('lstm', 0, { loss: 0.01 }, { loss: 0.001 }), run('lstm', 1, { loss: 0.5 }), run('lstm', 2, { loss: 0.5 })]));
+    expect([one.k, one.n]).toEqual([1, 3]);
+    expect(one.interval!.lo).toBeCloseTo(0.06149, 5);
+    expect(one.interval!.hi).toBeCloseTo(0.79234, 5);
+    const none = judgeRule(beatsBaseline, results([run('lstm', 0, {}, {}, 'failed'), run('lstm', 1, {}, {}, 'interrupted')]));
+    expect([none.n, none.excluded, none.interval, none.verdict]).toEqual([0, 2, null, 'not judged']);
+  });
+
+  it('crossing "below" is strict, reads valLoss where older logs have no valMetrics, and skips a missing or non-finite value', () => {
+    const r = results([
+      // 0.1 is not below 0.1; 0.09 at step 99 is: (99 + 1) x 8 = 800 <= 800.
+      run('lstm', 0, {}, {}, 'ok', entries([[49, { valMetrics: { loss: 0.1 } }], [99, { valMetrics: { loss: 0.09 } }]])),
+      // An older log: valLoss only. Crossed at step 49 -> 400.
+      run('lstm', 1, {}, {}, 'ok', entries([[49, { valLoss: 0.05 }]])),
+      // A diverged validation (null, -Infinity) is not a crossing, though null < 0.1 in JavaScript.
+      run('lstm', 2, {}, {}, 'ok', entries([[9, { valMetrics: { loss: null } }], [19, { valMetrics: { loss: -Infinity } }], [199, { valMetrics: { loss: 0.01 } }]])),
+      // No log at all: never crossed.
+      { ...run('lstm', 3, {}), log: undefined } as unknown as ReturnType<typeof run>,
+    ]);
+    const j = judgeRule(sequences, r);
+    expect(j.seeds.map((s) => [s.value, s.asClaimed])).toEqual([[800, true], [400, true], [1600, false], [null, false]]);
+    // The metric may be named valLoss, the trainer's name for the same number.
+    const named = judgeRule({ ...sequences, metric: 'valLoss' }, results([run('lstm', 0, {}, {}, 'ok', entries([[9, { valLoss: 0.05 }]]))]));
+    expect(named.seeds[0].value).toBe(80);
+    // "above" skips +Infinity the same way.
+    const above: Rule = { ...sequences, metric: 'accuracy', direction: 'above', than: 0.9 };
+    const inf = judgeRule(above, results([run('lstm', 0, {}, {}, 'ok', entries([[0, { valMetrics: { accuracy: Infinity } }], [9, { valMetrics: { accuracy: 0.95 } }]]))]));
+    expect(inf.seeds[0].value).toBe(80);
+  });
+
+  it('a failure claim of a crossing: a seed that never crosses in time is as claimed', () => {
+    const slow: Rule = { ...sequences, expect: 'failure' };
+    const r = results([
+      run('lstm', 0, {}, {}, 'ok', entries([[199, { valMetrics: { loss: 0.2 } }]])), // never: as claimed
+      run('lstm', 1, {}, {}, 'ok', entries([[9, { valMetrics: { loss: 0.01 } }]])), // 80 <= 800: not as claimed
+    ]);
+    expect(judgeRule(slow, r).seeds.map((s) => s.asClaimed)).toEqual([true, false]);
+  });
+
+  it('a crossing without a known batch size (not in the configuration, or malformed) judges nothing', () => {
+    const log = entries([[9, { valMetrics: { loss: 0.01 } }]]);
+    const configs: unknown[] = [
+      { variants: [{ name: 'rnn', batchSize: 8 }] }, // not this variant
+      { variants: [{ name: 'lstm', batchSize: 'eight' }] },
+      { variants: 'lstm' },
+      null,
+    ];
+    for (const config of configs) {
+      const r = { ...results([run('lstm', 0, {}, {}, 'ok', log)]), config } as unknown as Results;
+      const j = judgeRule(sequences, r);
+      expect([j.seeds[0].value, j.seeds[0].asClaimed, j.verdict], JSON.stringify(config)).toEqual([null, false, 'not judged']);
+    }
+  });
+});
