@@ -17,6 +17,7 @@ import { tempDir } from '../helpers/durable.ts';
 import { expectClose, flat } from '../helpers/expectClose.ts';
 import { fcParams } from '../helpers/fc.ts';
 import { runPython } from '../helpers/python.ts';
+import { lossScale } from './lossScale.ts';
 
 const SCRIPT = new URL('./probe_reference.py', import.meta.url).pathname;
 
@@ -56,6 +57,8 @@ interface RefLayer {
 }
 interface Reference {
   loss: number;
+  /** The largest |prediction|: the loss's error scale near 0 (lossScale.ts). */
+  predAbsMax: number;
   layers: RefLayer[];
   units: { dLdh: number[][]; dLdc: number[][] | null };
 }
@@ -124,7 +127,7 @@ function compare(ours: ProbeResults, theirs: Reference, c: ProbeCase, tag: strin
   expect(ours.batch, tag).toEqual({ size: c.batch, steps: c.steps });
   expect(ours.sample, tag).toBe(c.sample ?? null);
   expect(ours.source.ignoredKeys, tag).toEqual(c.extraKey ? [c.extraKey] : []);
-  expectClose([ours.loss.value ?? NaN], [theirs.loss], `${tag} loss`, rel);
+  expectClose([ours.loss.value ?? NaN], [theirs.loss], `${tag} loss`, rel, lossScale(c.loss, theirs));
   expect(ours.layers.length, tag).toBe(c.layers);
   for (const [l, ref] of theirs.layers.entries()) {
     const layer = ours.layers[l];

@@ -140,10 +140,14 @@ def batch(c):
     return x, y, h0, c0
 
 
-def loss_of(c, top, y, head):
+def prediction(c, top, head):
     """top: the top layer's h, [B, T, H]. The head reads h_T (last) or every h_t (every)."""
     h = top[:, -1, :] if c["target"] == "last" else top
-    pred = head(h) if head is not None else h
+    return head(h) if head is not None else h
+
+
+def loss_of(c, top, y, head):
+    pred = prediction(c, top, head)
     if c["loss"] == "mse":
         return nn.functional.mse_loss(pred, y)
     return nn.functional.cross_entropy(pred.reshape(-1, pred.shape[-1]), y.reshape(-1))
@@ -282,8 +286,11 @@ def run_case(c):
         data["c0"] = c0.to(fdt)
     save_safetensors(os.path.join(c["dir"], "data.safetensors"), data)
 
+    # The loss's error scale near 0 (parityScale.ts): the largest prediction magnitude.
+    pred_abs_max = prediction(c, torch.stack(layers[-1]["h"], 1), head).detach().abs().max().item()
     return {
         "loss": jsonable(loss.item()),
+        "predAbsMax": jsonable(pred_abs_max),
         "layers": [{k: (v if k == "gateNames" else jsonable(v)) for k, v in layer.items()} for layer in out_layers],
         "units": {"dLdh": jsonable(per_unit(top["h"])), "dLdc": jsonable(per_unit(top["c"]) if c["cell"] == "lstm" else None)},
     }

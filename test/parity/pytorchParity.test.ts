@@ -6,23 +6,11 @@ import { computeCaseGradients, type GradOutput } from '../../src/cli/gradCompute
 import { CELL_KINDS } from '../../src/cells/table.ts';
 import { expectClose, flat } from '../helpers/expectClose.ts';
 import { runPython } from '../helpers/python.ts';
+import { lossScale } from './lossScale.ts';
 import { caseArb } from './randomCase.ts';
 
 const SCRIPT = new URL('./torch_reference.py', import.meta.url).pathname;
 const CASES_PER_CELL = 16;
-
-/**
- * The scale a loss is known to. Near 0 a loss is a cancellation: MSE of predictions against close
- * targets, cross-entropy lse(z) - z_y of a confident prediction (seed 1037386043: 3.9e-7, off by
- * 6.7e-10 of itself). The predictions agree to ε of their largest magnitude P like every tensor
- * here, and that bounds the loss's error: MSE, with d = pred - y, |δL| <= (2/n) Σ|d_i| ε P <=
- * 2 sqrt(L) ε P (Cauchy-Schwarz); cross-entropy, |δ lse| and |δ z_y| <= ε P each, |δL| <= 2 ε P.
- */
-function lossScale(loss: string, ref: { loss: number | null; predAbsMax: number | null }): number | undefined {
-  if (ref.loss === null || ref.predAbsMax === null) return undefined;
-  const L = Math.abs(ref.loss);
-  return Math.max(L, loss === 'mse' ? 2 * Math.sqrt(L) * ref.predAbsMax : 2 * ref.predAbsMax);
-}
 
 describe('PyTorch parity (torch 1.13 nn.RNN/LSTM/GRU, IndRNN from the paper in torch ops, + nn.Linear, float64)', () => {
   it.each(CELL_KINDS)('%s: loss, every parameter gradient and dL/dh_t equal torch to 1e-10 relative', async (cell) => {
