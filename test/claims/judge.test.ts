@@ -138,6 +138,13 @@ describe('judgeRule: what cannot be judged, and the numbers beside the verdict',
     // A failure claim would count a seed that never crossed: with no threshold nothing is counted.
     expect(crossing.seeds[0]).toMatchObject({ threshold: null, value: null, asClaimed: false });
     expect(crossing.verdict).toBe('not judged');
+    // Nor a final failure claim (no side is not a failure), nor a crossing "above" (0.01 > null
+    // would hold in JavaScript, null reading as 0).
+    const finalFails = judgeRule({ ...beatsBaseline, expect: 'failure' }, noBaseline);
+    expect(finalFails.seeds[0].asClaimed).toBe(false);
+    const above: Rule = { ...sequences, metric: 'accuracy', direction: 'above', than: 'baseline' };
+    const up = judgeRule(above, results([run('lstm', 0, {}, {}, 'ok', entries([[0, { valMetrics: { accuracy: 0.01 } }]]))], [], []));
+    expect(up.seeds[0].value).toBeNull();
   });
 
   it('a metric threshold the run lacks (no metrics, a null or non-finite metric) is unknown, not 0', () => {
@@ -211,8 +218,15 @@ describe('judgeRule: what cannot be judged, and the numbers beside the verdict',
     expect(judgeRule(slow, r).seeds.map((s) => s.asClaimed)).toEqual([true, false]);
   });
 
-  it('a crossing without a known batch size (not in the configuration, or malformed) judges nothing', () => {
+  it('a crossing without a known batch size (not in the configuration, or malformed) judges nothing; a final rule needs none', () => {
     const log = entries([[9, { valMetrics: { loss: 0.01 } }]]);
+    const threeSeeds = (config: unknown) => ({ ...results([0, 1, 2].map((s) => run('lstm', s, { loss: 0.01 }, { loss: 0.001 }, 'ok', log))), config }) as unknown as Results;
+    // Three seeds, so a count would give a verdict: 0 of 3 as claimed would read "not reproduced".
+    const noSize = judgeRule({ ...sequences, expect: 'failure' }, threeSeeds(null));
+    expect([noSize.k, noSize.n, noSize.verdict]).toEqual([0, 3, 'not judged']);
+    // 3 of 3: the Wilson interval [3 / (3 + 1.96²), 1] = [0.438, 1] holds 1/2, so "partly".
+    const final = judgeRule(beatsBaseline, threeSeeds(null));
+    expect([final.k, final.n, final.verdict]).toEqual([3, 3, 'partly']);
     const configs: unknown[] = [
       { variants: [{ name: 'rnn', batchSize: 8 }] }, // not this variant
       { variants: [{ name: 'lstm', batchSize: 'eight' }] },
