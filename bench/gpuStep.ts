@@ -2,14 +2,11 @@ import { backward, zeroGrad } from '../src/autograd/index.ts';
 import type { Backend } from '../src/backends/backend.ts';
 import { hiddenGradNorms } from '../src/diagnostics/hiddenGradNorms.ts';
 import { sigmaMax } from '../src/diagnostics/sigmaMax.ts';
-import { RecurrentNet } from '../src/nn/recurrentNet.ts';
 import { mseLoss } from '../src/ops/index.ts';
-import { tensor } from '../src/tensor/create.ts';
 import { setDefaultBackend } from '../src/tensor/defaultBackend.ts';
-import { Rng } from '../src/tensor/rng.ts';
 import { keep, scope } from '../src/tensor/scope.ts';
 import type { Tensor } from '../src/tensor/tensor.ts';
-import { createOptimizer } from '../src/train/optimizers.ts';
+import { benchProblem } from './gradlabStep.ts';
 import type { BenchCell, BenchShape } from './report.ts';
 
 /** A gradlab training step on any backend, awaited to its end; and σ_max(W_hh) on its own. */
@@ -29,12 +26,7 @@ export interface AsyncStep {
  */
 export function gradlabAsyncStep(s: BenchShape, cell: BenchCell, backend: Backend): AsyncStep {
   setDefaultBackend(backend);
-  const rng = Rng.seeded(1);
-  const net = RecurrentNet.create({ cell, inputSize: s.I, hiddenSize: s.H, numLayers: 1, outputSize: 1 }, rng, { dtype: 'float32' });
-  const params = [...net.params.values()];
-  const opt = createOptimizer(params, { name: 'adam', lr: 1e-3 });
-  const x = tensor(Float64Array.from({ length: s.B * s.T * s.I }, () => rng.uniform() * 2 - 1), [s.B, s.T, s.I], { dtype: 'float32' });
-  const y = tensor(Float64Array.from({ length: s.B }, () => rng.uniform()), [s.B, 1], { dtype: 'float32' });
+  const { net, params, opt, x, y } = benchProblem(s, cell);
   const whh = net.params.get('rnn.weight_hh_l0');
   if (!whh) throw new Error(`gpu bench: the ${cell} net has no rnn.weight_hh_l0 (parameters: ${[...net.params.keys()].join(', ')})`);
 
