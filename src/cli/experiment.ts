@@ -313,6 +313,11 @@ export async function runAndWrite(exp: ResolvedExperiment, manifest: Manifest, d
   const results: Results = assembleResults(dir, manifest, manifestEnv(manifest, { durationMs, ...(choice.device ? { device: choice.device } : {}) }));
   const reportPath = writeResults(dir, results, { beforeRename: failpointFinalWrite });
   writeManifest(dir, { ...manifest, priorDurationMs: durationMs });
+  // A signal that came while this thread ran here without giving the event loop a turn (Ctrl-C
+  // after the last step, or during the final write) is only dispatched by the loop: give it one
+  // turn before the handlers go, so that it is answered with 130/143 like any other, not lost
+  // (seed 934000314 of the kill-and-resume property: SIGINT after the very last step exited 0).
+  await new Promise((resolve) => setImmediate(resolve));
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   process.stderr.write(`wrote ${shownPath(join(dir, 'results.json'))} and ${shownPath(reportPath)}\n`);

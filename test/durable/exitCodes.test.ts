@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRun } from '../../src/experiment/runFiles.ts';
 import { gradlab, REPO } from '../helpers/cli.ts';
-import { comparable, tempDir, TINY, TINY_RUNS, writeDefinition } from '../helpers/durable.ts';
+import { comparable, tempDir, TINY, TINY_RUNS, TINY_STEPS, writeDefinition } from '../helpers/durable.ts';
 
 /** Each exit code the README promises, through the real binary. */
 
@@ -70,6 +70,17 @@ describe('exit codes tell the truth', () => {
     expect(runs.slice(2).map((x) => [x.status, x.stepsRun])).toEqual([['interrupted', 0], ['interrupted', 0]]);
     expect(r.stderr).toMatch(new RegExp(`interrupted by ${signal}; 1 of ${TINY_RUNS} runs finished; resume with: gradlab experiment \\S+ --out \\S+ --workers 1 --resume\\n$`));
     expect(readFileSync(join(out, 'index.html'), 'utf8')).toMatch(/interrupted after \d+ steps/);
+  });
+
+  // The signal comes after the very last step: every run has finished, but the user pressed
+  // Ctrl-C, and a shell loop around gradlab must stop too. Found by test:seeds (seed 934000314):
+  // the in-process run went on to write and exit 0 before the event loop delivered the signal.
+  it('SIGINT after the last step of the last run: 130, every run finished, the results complete', () => {
+    const out = join(tempDir('gradlab-exit-'), 'out');
+    const r = gradlab(['experiment', def, '--out', out, '--workers', '1'], { env: { GRADLAB_FAILPOINT: `SIGINT@run${TINY_RUNS - 1}.step${TINY_STEPS - 1}` } });
+    expect(r.status, r.stderr).toBe(130);
+    expect(results(out).runs.map((x) => [x.status, x.stepsRun])).toEqual(Array.from({ length: TINY_RUNS }, () => ['ok', TINY_STEPS]));
+    expect(r.stderr).toMatch(new RegExp(`interrupted by SIGINT; ${TINY_RUNS} of ${TINY_RUNS} runs finished; resume with: `));
   });
 
   it('a second SIGTERM exits at once (143), leaving every file readable', async () => {
