@@ -151,3 +151,49 @@ describe('verdict sentences: the cases the mutation run found untested', () => {
     }
   });
 });
+
+describe('verdict sentences: the survivors of the second mutation run', () => {
+  const three = (): Results => resultsWith([{ end: [FLAT], start: [FLAT] }, { end: [FLAT], start: [FLAT] }, { end: [FLAT], start: [FLAT] }]);
+
+  it('an undetermined profile (it reaches every step but has no finite ratio) says so and claims no reach', () => {
+    // A summary as another writer may leave it: reach 5 of 5, no ratio, no slope.
+    const r = three();
+    for (const run of r.runs) run.summary!.reachAtEnd = [{ reach: 5, firstToLast: null, decadesPerStep: null }];
+    const v = verdictFor(r, 'a');
+    expect(v.sentences[0]).toBe('At the end of training the gradient at t=1 has no finite ratio to that at t=T — undetermined. At the start it was 0.5 (reach 5/5, preserved).');
+    expect(v.label).toBe('unknown');
+  });
+
+  it('log entries without a profile (or with a null layer) do not make one up; runs without a summary, or summaries without profiles, are skipped', () => {
+    const noProfile = three();
+    for (const run of noProfile.runs) for (const e of run.log) (e as { dLdh?: unknown }).dLdh = undefined;
+    noProfile.runs[0].log[0].dLdh = [null] as unknown as Num[][];
+    expect(verdictFor(noProfile, 'a').sentences[0]).toBe('No gradient profile was recorded, so nothing can be said about how far back the gradient reaches.');
+    const partial = three();
+    (partial.runs[0] as { summary?: unknown }).summary = undefined;
+    partial.runs[1].summary = {} as RunResult['summary'];
+    // Seed 2 alone speaks: FLAT at the end and at the start (ratio 0.5 both: no change).
+    const v = verdictFor(partial, 'a');
+    expect(v.layers).toEqual([{ layer: 0, T: 5, start: { reach: 5, ratio: 0.5, label: 'preserved' }, end: { reach: 5, ratio: 0.5, label: 'preserved' } }]);
+  });
+
+  it('an end ratio of 0 gives no change clause; a change of exactly half a decade is "rose by 0.5 decades"', () => {
+    // End [0, 1, 1, 1, 1]: ratio 0, reach 4 of 5. A change from 0.5 to 0 has no finite size.
+    const zero = verdictFor(resultsWith([0, 1, 2].map(() => ({ end: [[0, 1, 1, 1, 1]], start: [FLAT] }))), 'a');
+    expect(zero.sentences[0]).toMatch(/At the start it was 0\.5 \(reach 5\/5, preserved\)\.$/);
+    // Start ratio 1, end ratio sqrt(10) = 3.1622776601683795: Math.log10 of it is exactly 0.5.
+    const half = verdictFor(resultsWith([0, 1, 2].map(() => ({ end: [[Math.sqrt(10), 1, 1, 1, 1]], start: [[1, 1, 1, 1, 1]] }))), 'a');
+    expect(half.sentences[0]).toMatch(/; during training the ratio rose by 0\.5 decades\.$/);
+  });
+
+  it('a run without metrics is not scored; a NaN standard error is left out of the margin', () => {
+    const r = resultsWith([
+      { end: [FLAT], patch: { metrics: { loss: 0.01 }, metricErrors: { loss: 0.001 } } },
+      { end: [FLAT], patch: { metrics: { loss: 0.03 }, metricErrors: { loss: Number.NaN } } },
+      { end: [FLAT], patch: { status: 'failed' } },
+    ]);
+    (r.runs[2] as { metrics?: unknown }).metrics = undefined;
+    // Scored: seeds 0 and 1. Median loss 0.02; SEs 0.001 (NaN left out) -> margin 0.002.
+    expect(verdictFor(r, 'a').sentences.at(-1)).toBe('Final loss 0.02 (median): compared by more than 2 standard errors of the test estimate (margin ≈ 0.002), it beats the baseline 0.167 in 2 of 2 seeds.');
+  });
+});
