@@ -195,5 +195,8 @@ describe('verdict sentences: the survivors of the second mutation run', () => {
     (r.runs[2] as { metrics?: unknown }).metrics = undefined;
     // Scored: seeds 0 and 1. Median loss 0.02; SEs 0.001 (NaN left out) -> margin 0.002.
     expect(verdictFor(r, 'a').sentences.at(-1)).toBe('Final loss 0.02 (median): compared by more than 2 standard errors of the test estimate (margin ≈ 0.002), it beats the baseline 0.167 in 2 of 2 seeds.');
+    // With every SE NaN there is none: compared as points, not with a margin of 0.
+    r.runs[0].metricErrors = { loss: Number.NaN };
+    expect(verdictFor(r, 'a').sentences.at(-1)).toBe('Final loss 0.02 (median): compared as points (no standard error was recorded), it beats the baseline 0.167 in 2 of 2 seeds.');
   });
 });
