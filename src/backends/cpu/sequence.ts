@@ -1,9 +1,9 @@
 import { allocate, type DType, type TypedArray } from '../../tensor/dtype.ts';
-import { formatShape } from '../../tensor/shape.ts';
 import { Tensor } from '../../tensor/tensor.ts';
 import { backwardKernel, forwardKernel, writesDirect } from '../../cells/generateJs.ts';
 import type { CellSpec } from '../../cells/spec.ts';
 import type { Backend, CellWeights, SequenceGrads, SequenceTape } from '../backend.ts';
+import { checkSequenceArgs, checkShape } from '../sequenceArgs.ts';
 
 /**
  * Whole-sequence recurrent kernels for any cell: one forward over all T steps of a layer, one
@@ -152,12 +152,6 @@ function toFloat64(t: TypedArray): Float64Array {
   return t instanceof Float64Array ? t.slice() : Float64Array.from(t);
 }
 
-export function checkShape(what: string, t: Tensor, shape: readonly number[]): void {
-  if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new Error(`sequence kernel: ${what} must have shape ${formatShape(shape)}, got ${formatShape(t.shape)}`);
-  }
-}
-
 /** `count` tensors of `shape`, each a view of its own block of one buffer. */
 export function views(backend: Backend, buf: TypedArray, shape: number[], count: number, dtype: DType): Tensor[] {
   const size = shape.reduce((s, d) => s * d, 1);
@@ -168,37 +162,6 @@ export function tensorFrom(backend: Backend, values: Float64Array, shape: number
   const data = allocate(dtype, values.length);
   data.set(values);
   return new Tensor(shape, dtype, data, backend);
-}
-
-/** The sizes of a sequence forward, after checking every shape and dtype against h0's. */
-export interface SequenceDims {
-  T: number; B: number; I: number; H: number; G: number; GH: number; dtype: DType;
-}
-
-export function checkSequenceArgs(
-  spec: CellSpec, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights,
-): SequenceDims {
-  const T = xs.length;
-  if (T === 0) throw new Error('sequence kernel: needs at least one timestep');
-  if (h0.rank !== 2) throw new Error(`sequence kernel: h0 must be [B, H], got ${formatShape(h0.shape)}`);
-  const [B, H] = h0.shape;
-  const I = xs[0].shape[1];
-  const G = spec.gates.length;
-  const GH = G * H;
-  const dtype = h0.dtype;
-  xs.forEach((xt, t) => checkShape(`x_${t + 1}`, xt, [B, I]));
-  checkShape('weight_ih', w.wIh, [GH, I]);
-  checkShape('weight_hh', w.wHh, spec.recurrent === 'matrix' ? [GH, H] : [GH]);
-  checkShape('bias_ih', w.bIh, [GH]);
-  checkShape('bias_hh', w.bHh, [GH]);
-  if (spec.cellState) {
-    if (!c0) throw new Error(`sequence kernel: ${spec.kind} needs c0`);
-    checkShape('c0', c0, [B, H]);
-  }
-  for (const t of [...xs, w.wIh, w.wHh, w.bIh, w.bHh, ...(c0 ? [c0] : [])]) {
-    if (t.dtype !== dtype) throw new Error(`sequence kernel: dtypes ${t.dtype} and ${dtype} differ`);
-  }
-  return { T, B, I, H, G, GH, dtype };
 }
 
 /**

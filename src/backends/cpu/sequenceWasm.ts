@@ -3,7 +3,8 @@ import { backwardKernel, forwardKernel } from '../../cells/generateJs.ts';
 import type { CellSpec } from '../../cells/spec.ts';
 import type { CellKind } from '../../cells/table.ts';
 import type { Backend, CellWeights, SequenceGrads, SequenceTape } from '../backend.ts';
-import { checkSequenceArgs, checkShape, views } from './sequence.ts';
+import { checkSequenceArgs, checkShape } from '../sequenceArgs.ts';
+import { views } from './sequence.ts';
 import { sized, TapePool, type TapeArrays } from './tapeBuffers.ts';
 import { layout, pad4, type WasmGemm } from './wasm.ts';
 

@@ -1,8 +1,8 @@
 import type { CellSpec } from '../../cells/spec.ts';
 import { writesDirect } from '../../cells/generateJs.ts';
-import { formatShape } from '../../tensor/shape.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import type { CellWeights, SequenceGrads, SequenceKernels, SequenceTape } from '../backend.ts';
+import { checkSequenceArgs, checkShape } from '../sequenceArgs.ts';
 import type { WebGpuBackend } from './index.ts';
 import * as K from './kernels.ts';
 import { carryBack, RECURRENT_PROJECTION, stepBackward, stepForward } from './sequenceShaders.ts';
@@ -57,12 +57,6 @@ export function webgpuSequenceKernels(k: WebGpuBackend): SequenceKernels {
   };
 }
 
-function requireShape(what: string, t: Tensor, shape: readonly number[]): void {
-  if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new Error(`sequence kernel: ${what} must have shape ${formatShape(shape)}, got ${formatShape(t.shape)}`);
-  }
-}
-
 /** The tensors a step shader binds, by its binding names. */
 function bind(names: readonly string[], byName: Readonly<Record<string, Tensor | null>>): Tensor[] {
   return names.map((n) => {
@@ -75,24 +69,10 @@ function bind(names: readonly string[], byName: Readonly<Record<string, Tensor |
 function forward(
   k: WebGpuBackend, spec: CellSpec, xs: readonly Tensor[], h0: Tensor, c0: Tensor | null, w: CellWeights,
 ): { hs: Tensor[]; tape: SequenceTape } {
-  const T = xs.length;
-  if (T === 0) throw new Error('sequence kernel: needs at least one timestep');
-  if (h0.rank !== 2) throw new Error(`sequence kernel: h0 must be [B, H], got ${formatShape(h0.shape)}`);
-  const [B, H] = h0.shape;
-  const I = xs[0].shape[1];
-  const GH = spec.gates.length * H;
+  const { T, B, I, H, GH } = checkSequenceArgs(spec, xs, h0, c0, w);
   const SH = spec.saved.length * H;
   const BH = B * H;
   const matrix = spec.recurrent === 'matrix';
-  xs.forEach((x, t) => requireShape(`x_${t + 1}`, x, [B, I]));
-  requireShape('weight_ih', w.wIh, [GH, I]);
-  requireShape('weight_hh', w.wHh, matrix ? [GH, H] : [GH]);
-  requireShape('bias_ih', w.bIh, [GH]);
-  requireShape('bias_hh', w.bHh, [GH]);
-  if (spec.cellState) {
-    if (!c0) throw new Error(`sequence kernel: ${spec.kind} needs c0`);
-    requireShape('c0', c0, [B, H]);
-  }
 
   const x = k.empty([T * B, I]);
   xs.forEach((xt, t) => k.copyBlock(xt, 0, x, t * B * I, B * I));
@@ -128,7 +108,7 @@ function backward(k: WebGpuBackend, tapeIn: SequenceTape, dhs: readonly (Tensor 
   if (!(tapeIn instanceof WebGpuSequenceTape) || tapeIn.owner !== k) throw new Error('sequence kernel: the tape was made by another backend');
   const { spec, steps: T, batch: B, input: I, hidden: H, w } = tapeIn;
   if (dhs.length !== T) throw new Error(`sequence kernel: ${dhs.length} output gradients for ${T} steps`);
-  dhs.forEach((d, t) => d && requireShape(`dL/dh_${t + 1}`, d, [B, H]));
+  dhs.forEach((d, t) => d && checkShape(`dL/dh_${t + 1}`, d, [B, H]));
   const GH = spec.gates.length * H;
   const BH = B * H;
   const matrix = spec.recurrent === 'matrix';
