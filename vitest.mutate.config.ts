@@ -1,5 +1,5 @@
-import { defineConfig, mergeConfig } from 'vitest/config';
-import base from './vitest.config.ts';
+import { defineConfig } from 'vitest/config';
+import { baseTest } from './vitest.config.ts';
 
 /**
  * The suite as StrykerJS runs it against each mutant (`npm run mutate`): the unit and property
@@ -7,12 +7,14 @@ import base from './vitest.config.ts';
  * and resume, Slurm, the fuzz, browsers, WebGPU on SwiftShader): they exercise the same code
  * through process start-ups that would cost seconds per mutant, and they stay in `npm test`.
  */
-export default mergeConfig(base, defineConfig({
+export default defineConfig({
   test: {
+    ...baseTest,
+    include: ['test/**/*.test.ts'],
     exclude: [
       'test/durable/**', 'test/slurm/**', 'test/experiment/fuzzInput.test.ts', 'test/experiment/validation.test.ts',
       'test/experiment/limits.test.ts', 'test/cli/**', 'test/report/browser.test.ts', 'test/backends/**', 'test/bench/**',
       'test/export/**', 'node_modules/**',
     ],
   },
-}));
+});
