@@ -59,6 +59,8 @@ export function killAndResume(def: string, workers: number, kills: readonly Kill
   return results;
 }
 
+/** numRuns cases of two kill points each: three binary start-ups a case (each ~1 s of CPU on
+ * our 2 cores), so npm test runs 3 per suite; every `npm run test:seeds` seed draws 3 more. */
 export function checkKillResume(workers: number, numRuns: number): void {
   const ref = reference(workers);
   fc.assert(
