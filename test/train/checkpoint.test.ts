@@ -107,6 +107,9 @@ describe('restoreCheckpoint', () => {
     // float64 bytes labelled float32 for a shape that fits them: decoded, then refused on dtype.
     expect(restore((x) => Object.assign(x.params['head.weight'], { shape: [2, 1], base64: BASE64.float64['1.5'] })))
       .toThrow(/^checkpoint params\["head\.weight"\] is float32 \[2, 1\]; the model's is float32 \[1, 1\]$/);
+    // The same shape in float64: decoded, then refused on dtype.
+    expect(restore((x) => Object.assign(x.params['head.weight'], { dtype: 'float64', base64: BASE64.float64['1.5'] })))
+      .toThrow(/^checkpoint params\["head\.weight"\] is float64 \[1, 1\]; the model's is float32 \[1, 1\]$/);
     expect(restore(() => undefined, { name: 'adam' })).toThrow(/^checkpoint optimizer is sgd, the run's is adam$/);
     expect(restore((x) => (x.optimizer.state[0]!.buffers[0].base64 = 'AAA=')))
       .toThrow(/^checkpoint optimizer\.state\[0\]\.buffers\[0\]: 2 bytes for shape \[1, 1\] float32$/);
