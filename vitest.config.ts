@@ -3,9 +3,10 @@ import { defineConfig } from 'vitest/config';
 /**
  * Test files that start in a process of their own. Everything else shares its worker's module
  * cache with the files before it (`isolate: false`): re-importing src/ and its packages for each
- * of ~90 small files was ~0.7 s a file, a quarter of `npm test` on 2 cores. These stay isolated:
- * Dawn (WebGPU on SwiftShader) loaded in-process keeps its device and threads for the life of the
- * process, and files after it ran up to 4x slower beside it.
+ * of ~90 small files was ~0.7 s a file, about a tenth of `npm test` on 2 cores. These stay
+ * isolated: Dawn (WebGPU on SwiftShader) loaded in-process keeps its device and threads for the
+ * life of the process; in a trial with every file sharing, the WebGPU files ran 4 – 9x slower
+ * than isolated (the other files 1.6x, the machine being busy with another job).
  */
 export const OWN_PROCESS = ['test/backends/**/*.test.ts', 'test/bench/**/*.test.ts'];
 
