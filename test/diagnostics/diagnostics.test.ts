@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { gradientReach, REACH_THRESHOLD } from '../../src/diagnostics/gradientReach.ts';
+import { hiddenGradNorms } from '../../src/diagnostics/hiddenGradNorms.ts';
 import { sigmaMax } from '../../src/diagnostics/sigmaMax.ts';
 import { tensor } from '../../src/tensor/create.ts';
 import { Rng } from '../../src/tensor/rng.ts';
+import type { Tensor } from '../../src/tensor/tensor.ts';
 import { fcParams } from '../helpers/fc.ts';
 import { runPython } from '../helpers/python.ts';
 
@@ -56,5 +58,18 @@ describe('gradientReach', () => {
     expect(gradientReach([1, null, 1, 1]).reach).toBe(2);
     expect(gradientReach([1, 2, 0]).reach).toBe(0);
     expect(gradientReach([1, 2, 0]).decadesPerStep).toBeNull();
+  });
+});
+
+describe('hiddenGradNorms', () => {
+  it('reads ||dL/dh_t|| per layer and step, and 0 for a state that got no gradient', async () => {
+    const state = (grad: number[] | null): Tensor => {
+      const h = tensor([0, 0], [1, 2], { dtype: 'float64' });
+      h.grad = grad ? tensor(grad, [1, 2], { dtype: 'float64' }) : null;
+      return h;
+    };
+    // ||(3, 4)|| = 5, ||(0, 2)|| = 2, ||(1, 0)|| = 1.
+    expect(await hiddenGradNorms([[state([3, 4]), state(null)], [state(null), state([0, 2]), state([1, 0])]]))
+      .toEqual([[5, 0], [0, 2, 1]]);
   });
 });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backends/backend.ts';
 import { cpu } from '../../src/backends/cpu/index.ts';
-import { hiddenGradNorms } from '../../src/diagnostics/hiddenGradNorms.ts';
 import { sigmaMax, sigmaMaxGeneric } from '../../src/diagnostics/sigmaMax.ts';
 import { full, tensor } from '../../src/tensor/create.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';
@@ -66,18 +65,5 @@ describe('sigmaMax: the power iteration round by round', () => {
     const cube = tensor([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2], { dtype: 'float64', backend: withKernel });
     expect(() => sigmaMax(cube)).toThrow(/^sigmaMax needs a 1-D \(diagonal\) or 2-D tensor/);
     expect(calls).toEqual([7]);
-  });
-});
-
-describe('hiddenGradNorms', () => {
-  it('reads ||dL/dh_t|| per layer and step, and 0 for a state that got no gradient', async () => {
-    const state = (grad: number[] | null): Tensor => {
-      const h = tensor([0, 0], [1, 2], { dtype: 'float64' });
-      h.grad = grad ? tensor(grad, [1, 2], { dtype: 'float64' }) : null;
-      return h;
-    };
-    // ||(3, 4)|| = 5, ||(0, 2)|| = 2, ||(1, 0)|| = 1.
-    expect(await hiddenGradNorms([[state([3, 4]), state(null)], [state(null), state([0, 2]), state([1, 0])]]))
-      .toEqual([[5, 0], [0, 2, 1]]);
   });
 });

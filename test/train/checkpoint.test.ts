@@ -20,8 +20,12 @@ const BASE64: Record<DType, Record<string, string>> = {
 };
 const DTYPES = ['float32', 'float64'] as const;
 
+/** A 1-unit rnn_tanh net drawn from `seed`: six one-value parameters. */
+const oneUnitNet = (dtype: DType, seed: number): RecurrentNet =>
+  RecurrentNet.create({ cell: 'rnn_tanh', inputSize: 1, hiddenSize: 1, numLayers: 1, outputSize: 1 }, Rng.seeded(seed), { dtype, backend: cpu });
+
 function tinyNet(dtype: DType): RecurrentNet {
-  const net = RecurrentNet.create({ cell: 'rnn_tanh', inputSize: 1, hiddenSize: 1, numLayers: 1, outputSize: 1 }, Rng.seeded(3), { dtype, backend: cpu });
+  const net = oneUnitNet(dtype, 3);
   for (const p of net.params.values()) p.data.fill(1.5);
   return net;
 }
@@ -66,7 +70,7 @@ describe('restoreCheckpoint', () => {
   it.each(DTYPES)('%s: decodes the bytes into the parameters and optimizer state, and hands back the dropout stream', async (dtype) => {
     const { c } = await checkpointOf(dtype);
     c.params['head.bias'].base64 = BASE64[dtype]['-2.25'];
-    const net = RecurrentNet.create({ cell: 'rnn_tanh', inputSize: 1, hiddenSize: 1, numLayers: 1, outputSize: 1 }, Rng.seeded(11), { dtype, backend: cpu });
+    const net = oneUnitNet(dtype, 11); // other weights than the checkpoint's
     const opt = createOptimizer([...net.params.values()], { name: 'sgd', lr: 0, momentum: 0.9 });
     const { dropout } = restoreCheckpoint(net, opt, c);
     for (const [name, p] of net.params) expect([...p.data], name).toEqual([name === 'head.bias' ? -2.25 : 1.5]);
