@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { backward } from '../../src/autograd/index.ts';
 import { cellSpec } from '../../src/cells/table.ts';
 import { sum } from '../../src/ops/reduce.ts';
@@ -49,5 +49,32 @@ describe('sequenceLayer: gradients to the inputs that need them', () => {
     expect([...first.xs[0].grad!.data]).toEqual([...all.xs[0].grad!.data]);
     expect(first.xs.slice(1).every((x) => x.grad === null)).toBe(true);
     expect([...first.c0.grad!.data]).toEqual([...all.c0.grad!.data]);
+  });
+
+  it('asks the kernel for dL/dx only when some x_t needs it (a first layer\'s inputs are data: no GEMM per step for them)', () => {
+    const H = 2;
+    const I = 2;
+    const w = {
+      wIh: tensor([0.1, -0.2, 0.3, 0.4], [H, I], { dtype: 'float64' }), wHh: tensor([0.5, 0.1, -0.3, 0.2], [H, H], { dtype: 'float64' }),
+      bIh: tensor([0, 0.1], [H], { dtype: 'float64' }), bHh: tensor([0.2, 0], [H], { dtype: 'float64' }),
+    };
+    const h0 = tensor([0.1, -0.1], [1, H], { dtype: 'float64', requiresGrad: true });
+    const kernels = h0.backend.sequences;
+    expect(kernels, 'the cpu backend has whole-sequence kernels').toBeDefined();
+    const spy = vi.spyOn(kernels!, 'sequenceBackward');
+    try {
+      const wantDx = (xsNeed: boolean[]): boolean => {
+        spy.mockClear();
+        const xs = xsNeed.map((need, t) => tensor([t, 1 - t], [1, I], { dtype: 'float64', requiresGrad: need }));
+        backward(sum(sequenceLayer(cellSpec('rnn_tanh'), xs, h0, null, w)[xsNeed.length - 1]));
+        expect(spy).toHaveBeenCalledTimes(1);
+        return spy.mock.calls[0][2];
+      };
+      expect(wantDx([false, false, false])).toBe(false);
+      expect(wantDx([false, false, true])).toBe(true);
+      expect(wantDx([true, false, false])).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
