@@ -3,12 +3,16 @@ import { defineConfig } from 'vitest/config';
 /**
  * Test files that start in a process of their own. Everything else shares its worker's module
  * cache with the files before it (`isolate: false`): re-importing src/ and its packages for each
- * of ~90 small files was ~0.7 s a file, about a tenth of `npm test` on 2 cores. These stay
- * isolated: Dawn (WebGPU on SwiftShader) loaded in-process keeps its device and threads for the
- * life of the process; in a trial with every file sharing, the WebGPU files ran 4 – 9x slower
- * than isolated (the other files 1.6x, the machine being busy with another job).
+ * of ~100 small files was ~0.7 s a file, about a tenth of `npm test` on 2 cores. These stay
+ * isolated: the files that load Dawn (WebGPU on SwiftShader), which keeps its device and threads
+ * for the life of the process (in a trial with every file sharing, the WebGPU files ran 4 – 9x
+ * slower than isolated, the other files 1.6x, the machine being busy with another job), and the
+ * GEMM thread test, which starts helper threads in the process's wasm instance.
  */
-export const OWN_PROCESS = ['test/backends/**/*.test.ts', 'test/bench/**/*.test.ts'];
+export const OWN_PROCESS = [
+  'test/backends/*.parity.test.ts', 'test/backends/*webgpu*.test.ts', 'test/backends/webgpu*.test.ts',
+  'test/backends/gemmThreads.test.ts', 'test/bench/gpuBench.test.ts',
+];
 
 /** What every run of the suite shares, `npm test` and `npm run mutate` alike. */
 export const baseTest = {

@@ -10,7 +10,7 @@
  * gradient is near zero), so the later log entries and the final metrics are held to a
  * regression guard of 1e-3 relative, where the measured drift is about 1e-6.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cpu } from '../../src/backends/cpu/index.ts';
@@ -20,6 +20,7 @@ import type { Results } from '../../src/experiment/results.ts';
 import { prepareTasks, runExperiment } from '../../src/experiment/runner.ts';
 import { webgpuBackend } from '../../src/backends/webgpu/index.ts';
 import { gradlab } from '../helpers/cli.ts';
+import { runMain } from '../helpers/inProcess.ts';
 import { comparable, tempDir, TINY, writeDefinition } from '../helpers/durable.ts';
 import { U32 } from './backends.ts';
 
@@ -68,14 +69,16 @@ describe('gradlab experiment --backend webgpu', () => {
     });
   }, 420_000);
 
-  it('an interrupted run resumes on the device to the same bits as an uninterrupted one', () => {
+  it('an interrupted run resumes on the device to the same bits as an uninterrupted one', async () => {
     // One run (the 2-layer GRU with dropout: its mask stream lives across the resume), 12 steps:
     // SwiftShader is slow.
     const def = writeDefinition({ ...TINY, name: 'durable-webgpu', steps: 12, seeds: [0], variants: [TINY.variants[1]] });
     const run = (out: string, extra: string[], env: Record<string, string> = {}) =>
       gradlab(['experiment', def, '--backend', 'webgpu', '--out', out, '--checkpoint-every', '2', ...extra], { env, timeoutMs: 200_000 });
+    // The uninterrupted reference needs no process of its own.
     const ref = join(tempDir('gradlab-webgpu-'), 'ref');
-    expect(run(ref, []).status).toBe(0);
+    const uninterrupted = await runMain(['experiment', def, '--backend', 'webgpu', '--out', ref, '--checkpoint-every', '2']);
+    expect(uninterrupted.code, uninterrupted.stderr).toBe(0);
     const out = join(tempDir('gradlab-webgpu-'), 'out');
     const killed = run(out, [], { GRADLAB_FAILPOINT: 'SIGTERM@run0.step5' });
     expect(killed.status, killed.stderr).toBe(143);
@@ -95,7 +98,7 @@ describe('gradlab experiment --backend webgpu', () => {
     expect(b).toEqual(a);
   }, 300_000);
 
-  it('gradlab grad --backend webgpu --dtype float32 equals the cpu float64 answer within the float32 bound', () => {
+  it('gradlab grad --backend webgpu --dtype float32 equals the cpu float64 answer within the float32 bound', async () => {
     const c = {
       model: { cell: 'gru', inputSize: 2, hiddenSize: 3, numLayers: 2, outputSize: 1 },
       x: [[[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]], [[0.7, 0.1], [-0.2, 0.3], [0.4, -0.4]]],
@@ -115,9 +118,12 @@ describe('gradlab experiment --backend webgpu', () => {
     c.params['head.bias'] = w(1, 1)[0];
     const input = JSON.stringify(c);
     const gpu = gradlab(['grad', '--case', '-', '--backend', 'webgpu', '--dtype', 'float32'], { input });
-    const ref = gradlab(['grad', '--case', '-'], { input });
+    // The cpu reference in this process (main() is what the binary runs), from a file.
+    const caseFile = join(tempDir('gradlab-webgpu-'), 'case.json');
+    writeFileSync(caseFile, input);
+    const ref = await runMain(['grad', '--case', caseFile]);
     expect(gpu.status, gpu.stderr).toBe(0);
-    expect(ref.status, ref.stderr).toBe(0);
+    expect(ref.code, ref.stderr).toBe(0);
     type Out = { loss: number; grads: Record<string, unknown>; dLdh: number[][] };
     const [g, r] = [JSON.parse(gpu.stdout) as Out, JSON.parse(ref.stdout) as Out];
     // S = (T + L)(I + H + 8) as in cells.parity.test.ts; values here are all below 1 in size.
@@ -131,12 +137,14 @@ describe('gradlab experiment --backend webgpu', () => {
     flat(r.dLdh).forEach((x, i) => expect(Math.abs(flat(g.dLdh)[i] - x)).toBeLessThanOrEqual(bound * gradScale));
   });
 
-  it('refuses float64, and --workers, with one line each and exit code 2', () => {
-    const f64 = gradlab(['grad', '--case', '-', '--backend', 'webgpu', '--dtype', 'float64'], { input: '{}' });
-    expect(f64.status).toBe(2);
+  it('refuses float64, and --workers, with one line each and exit code 2', async () => {
+    // main() in this process: refused before any device is asked for, and before the case is
+    // read (a case file that is not there would be a different error).
+    const f64 = await runMain(['grad', '--case', join(tempDir('gradlab-webgpu-'), 'not-there.json'), '--backend', 'webgpu', '--dtype', 'float64']);
+    expect(f64.code).toBe(2);
     expect(f64.stderr.trim()).toBe('gradlab: --backend webgpu computes in float32 only: use --dtype float32, or --backend cpu for float64');
-    const workers = gradlab(['experiment', 'vanishing', '--quick', '--backend', 'webgpu', '--workers', '2', '--out', `reports/${OUT}-w`]);
-    expect(workers.status).toBe(2);
+    const workers = await runMain(['experiment', 'vanishing', '--quick', '--backend', 'webgpu', '--workers', '2', '--out', `reports/${OUT}-w`]);
+    expect(workers.code).toBe(2);
     expect(workers.stderr.trim().split('\n')).toHaveLength(1);
     expect(workers.stderr).toMatch(/--workers: the webgpu backend/);
   });

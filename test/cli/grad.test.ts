@@ -4,7 +4,7 @@ import { parameterShapes, type RecurrentNetConfig } from '../../src/nn/recurrent
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gradlab } from '../helpers/cli.ts';
+import { gradlabAsync } from '../helpers/cli.ts';
 import { runMain } from '../helpers/inProcess.ts';
 
 function shapeOf(v: unknown): number[] {
@@ -23,8 +23,9 @@ function validCase(): Record<string, unknown> {
 }
 
 describe('gradlab grad', () => {
-  it('prints loss, grads shaped like params, and T dL/dh_t entries per layer', () => {
-    const r = gradlab(['grad', '--case', '-'], { input: JSON.stringify(validCase()) });
+  // The tests through the binary run side by side (a start-up is ~1 s of mostly one core).
+  it.concurrent('prints loss, grads shaped like params, and T dL/dh_t entries per layer', async ({ expect }) => {
+    const r = await gradlabAsync(['grad', '--case', '-'], { input: JSON.stringify(validCase()) });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout) as { loss: number; grads: Record<string, unknown>; dLdh: number[][] };
@@ -35,10 +36,12 @@ describe('gradlab grad', () => {
     expect(out.dLdh.flat().every((v) => v > 0)).toBe(true);
   });
 
-  it('float32 agrees with float64 to float32 precision', () => {
+  it.concurrent('float32 agrees with float64 to float32 precision', async ({ expect }) => {
     const c = JSON.stringify(validCase());
-    const a = JSON.parse(gradlab(['grad', '--case', '-'], { input: c }).stdout) as { loss: number };
-    const b = JSON.parse(gradlab(['grad', '--case', '-', '--dtype', 'float32'], { input: c }).stdout) as { loss: number };
+    const [a, b] = (await Promise.all([
+      gradlabAsync(['grad', '--case', '-'], { input: c }),
+      gradlabAsync(['grad', '--case', '-', '--dtype', 'float32'], { input: c }),
+    ])).map((r) => JSON.parse(r.stdout) as { loss: number });
     // ~40 float32 roundings in sequence on O(1) values: 1e-5 relative is ~80 ulps of headroom.
     expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-5 * a.loss);
   });
@@ -121,15 +124,6 @@ describe('gradlab grad', () => {
     ['too many layer-steps (2 layers, T = 500,001)', () => ({ ...validCase(), x: claimedX(1, 500_001, 3) }),
       new RegExp(`T = 500001 steps and model\\.numLayers is 2, so numLayers\\*T = 1000002 layer-steps; at most ${GRAD_CASE_LIMITS.layerSteps}`)],
   ];
-  it('the 10M-layer case through the binary: exits 2 with one line, at once', () => {
-    const [, build, message] = limits[0];
-    const r = gradlab(['grad', '--case', '-'], { input: JSON.stringify(build()), timeoutMs: LIMIT_TIMEOUT_MS });
-    expect(r.status).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(message);
-  }, LIMIT_TIMEOUT_MS);
-
   // The same checks in this process (main() is what the binary runs), each time-boxed by the
   // test's timeout.
   it.each(limits)('%s: exits 2 with one line naming the field and the limit', async (_what, build, message) => {
@@ -142,9 +136,21 @@ describe('gradlab grad', () => {
     expect(r.stderr).toMatch(message);
   }, LIMIT_TIMEOUT_MS);
 
-  it('refuses an unreadable file and non-JSON with exit 2', () => {
-    expect(gradlab(['grad', '--case', '/nonexistent/case.json']).status).toBe(2);
-    const r = gradlab(['grad', '--case', '-'], { input: '{not json' });
+  it.concurrent('the 10M-layer case through the binary: exits 2 with one line, at once', async ({ expect }) => {
+    const [, build, message] = limits[0];
+    const r = await gradlabAsync(['grad', '--case', '-'], { input: JSON.stringify(build()), timeoutMs: LIMIT_TIMEOUT_MS });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+  }, LIMIT_TIMEOUT_MS);
+
+  it.concurrent('refuses an unreadable file and non-JSON with exit 2', async ({ expect }) => {
+    const [unreadable, r] = await Promise.all([
+      gradlabAsync(['grad', '--case', '/nonexistent/case.json']),
+      gradlabAsync(['grad', '--case', '-'], { input: '{not json' }),
+    ]);
+    expect(unreadable.status).toBe(2);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/not valid JSON/);
   });

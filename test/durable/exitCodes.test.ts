@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRun } from '../../src/experiment/runFiles.ts';
-import { gradlab, REPO } from '../helpers/cli.ts';
+import { gradlab, gradlabAsync, REPO } from '../helpers/cli.ts';
 import { runMain } from '../helpers/inProcess.ts';
 import { comparable, tempDir, TINY, TINY_RUNS, TINY_STEPS, writeDefinition } from '../helpers/durable.ts';
 
@@ -16,24 +16,26 @@ function results(dir: string): { runs: { status: string; stepsRun: number; error
 describe('exit codes tell the truth', () => {
   const def = writeDefinition(TINY);
 
-  it('0: every run finished', () => {
+  // The cases through the binary run side by side, a few at a time (a start-up is ~1 s of mostly
+  // one core); the two that run main() in this process or time signals run alone.
+  it.concurrent('0: every run finished', async ({ expect }) => {
     const out = join(tempDir('gradlab-exit-'), 'out');
-    const r = gradlab(['experiment', def, '--out', out, '--workers', '1']);
+    const r = await gradlabAsync(['experiment', def, '--out', out, '--workers', '1']);
     expect(r.status, r.stderr).toBe(0);
     expect(results(out).runs.map((x) => x.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
   });
 
-  it('0: a diverged run is a result, not a failure', () => {
+  it.concurrent('0: a diverged run is a result, not a failure', async ({ expect }) => {
     const diverging = { ...TINY, name: 'durable-diverge', steps: 30, defaults: { ...TINY.defaults, cell: 'rnn_relu', optimizer: { name: 'sgd', lr: 1e6 }, clip: { kind: 'none' } }, variants: [{ name: 'huge-lr' }] };
     const out = join(tempDir('gradlab-exit-'), 'out');
-    const r = gradlab(['experiment', writeDefinition(diverging), '--out', out, '--workers', '1']);
+    const r = await gradlabAsync(['experiment', writeDefinition(diverging), '--out', out, '--workers', '1']);
     expect(r.status, r.stderr).toBe(0);
     expect(results(out).runs.every((x) => x.status === 'diverged')).toBe(true);
   });
 
-  it('1: a run failed (the others still ran, and the failure is in results.json)', () => {
+  it.concurrent('1: a run failed (the others still ran, and the failure is in results.json)', async ({ expect }) => {
     const out = join(tempDir('gradlab-exit-'), 'out');
-    const r = gradlab(['experiment', def, '--out', out, '--workers', '2'], { env: { GRADLAB_FAILPOINT: 'throw@run1.step7' } });
+    const r = await gradlabAsync(['experiment', def, '--out', out, '--workers', '2'], { env: { GRADLAB_FAILPOINT: 'throw@run1.step7' } });
     expect(r.status, r.stderr).toBe(1);
     const runs = results(out).runs;
     expect(runs.map((x) => x.status)).toEqual(['ok', 'failed', 'ok', 'ok']);
@@ -53,17 +55,17 @@ describe('exit codes tell the truth', () => {
     expect(comparable(out)).toBe(comparable(ref));
   });
 
-  it('2: bad input, one line, nothing written', () => {
+  it.concurrent('2: bad input, one line, nothing written', async ({ expect }) => {
     const out = join(tempDir('gradlab-exit-'), 'out');
-    const r = gradlab(['experiment', def, '--out', out, '--steps', '0']);
+    const r = await gradlabAsync(['experiment', def, '--out', out, '--steps', '0']);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^gradlab: --steps must be an integer >= 1/)]);
     expect(existsSync(out)).toBe(false);
   });
 
-  it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('%s: %i, after the partial results are written, with the resume command', (signal, code) => {
+  it.concurrent.for([['SIGINT', 130], ['SIGTERM', 143]] as const)('%s: %i, after the partial results are written, with the resume command', async ([signal, code], { expect }) => {
     const out = join(tempDir('gradlab-exit-'), 'out');
-    const r = gradlab(['experiment', def, '--out', out, '--workers', '1'], { env: { GRADLAB_FAILPOINT: `${signal}@run1.step20` } });
+    const r = await gradlabAsync(['experiment', def, '--out', out, '--workers', '1'], { env: { GRADLAB_FAILPOINT: `${signal}@run1.step20` } });
     expect(r.status, r.stderr).toBe(code);
     const runs = results(out).runs;
     expect(runs[0].status).toBe('ok');
@@ -77,9 +79,9 @@ describe('exit codes tell the truth', () => {
   // The signal comes after the very last step: every run has finished, but the user pressed
   // Ctrl-C, and a shell loop around gradlab must stop too. Found by test:seeds (seed 934000314):
   // the in-process run went on to write and exit 0 before the event loop delivered the signal.
-  it('SIGINT after the last step of the last run: 130, every run finished, the results complete', () => {
+  it.concurrent('SIGINT after the last step of the last run: 130, every run finished, the results complete', async ({ expect }) => {
     const out = join(tempDir('gradlab-exit-'), 'out');
-    const r = gradlab(['experiment', def, '--out', out, '--workers', '1'], { env: { GRADLAB_FAILPOINT: `SIGINT@run${TINY_RUNS - 1}.step${TINY_STEPS - 1}` } });
+    const r = await gradlabAsync(['experiment', def, '--out', out, '--workers', '1'], { env: { GRADLAB_FAILPOINT: `SIGINT@run${TINY_RUNS - 1}.step${TINY_STEPS - 1}` } });
     expect(r.status, r.stderr).toBe(130);
     expect(results(out).runs.map((x) => [x.status, x.stepsRun])).toEqual(Array.from({ length: TINY_RUNS }, () => ['ok', TINY_STEPS]));
     expect(r.stderr).toMatch(new RegExp(`interrupted by SIGINT; ${TINY_RUNS} of ${TINY_RUNS} runs finished; resume with: `));

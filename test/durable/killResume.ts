@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { gradlab } from '../helpers/cli.ts';
+import { gradlabAsync } from '../helpers/cli.ts';
 import { comparable, tempDir, TINY, TINY_RUNS, TINY_STEPS, writeDefinition } from '../helpers/durable.ts';
 import { fcParams } from '../helpers/fc.ts';
 
@@ -30,43 +30,46 @@ export const killPoint: fc.Arbitrary<KillPoint> = fc.record({
 /** Checkpoint after every second logged step: kills land both on and between checkpoints. */
 const CHECKPOINT = ['--checkpoint-every', '2'];
 
-export function reference(workers: number): { def: string; results: string } {
-  const def = writeDefinition(TINY);
+/** An uninterrupted run's results.json, as `comparable` gives it. */
+async function reference(def: string, workers: number): Promise<string> {
   const out = join(tempDir('gradlab-ref-'), 'out');
-  const r = gradlab(['experiment', def, '--out', out, '--workers', String(workers), ...CHECKPOINT]);
+  const r = await gradlabAsync(['experiment', def, '--out', out, '--workers', String(workers), ...CHECKPOINT]);
   expect(r.status, r.stderr).toBe(0);
-  const results = comparable(out);
-  rmSync(out, { recursive: true, force: true });
-  return { def, results };
-}
-
-/** Kill at each point in turn (each later attempt resuming), then resume to the end. */
-export function killAndResume(def: string, workers: number, kills: readonly KillPoint[]): string {
-  const out = join(tempDir('gradlab-kill-'), 'out');
-  const args = ['experiment', def, '--out', out, '--workers', String(workers), ...CHECKPOINT];
-  kills.forEach((k, i) => {
-    const r = gradlab([...args, ...(i > 0 ? ['--resume'] : [])], { env: { GRADLAB_FAILPOINT: `${k.signal}@run${k.run}.step${k.step}` } });
-    const code = r.signal === 'SIGKILL' ? -1 : r.status;
-    // A later kill point may lie in a run that an earlier attempt already finished: then this
-    // attempt completes the experiment.
-    expect([EXIT[k.signal], ...(i > 0 ? [0] : [])], `attempt ${i}: ${r.stderr}`).toContain(code);
-    if (k.signal !== 'SIGKILL' && code !== 0) expect(r.stderr).toMatch(/resume with: gradlab experiment .* --resume\n$/);
-  });
-  const last = gradlab([...args, '--resume']);
-  expect(last.status, last.stderr).toBe(0);
   const results = comparable(out);
   rmSync(out, { recursive: true, force: true });
   return results;
 }
 
-/** numRuns cases of two kill points each: three binary start-ups a case (each ~1 s of CPU on
- * our 2 cores), so npm test runs 3 per suite; every `npm run test:seeds` seed draws 3 more. */
-export function checkKillResume(workers: number, numRuns: number): void {
-  const ref = reference(workers);
-  fc.assert(
-    fc.property(fc.array(killPoint, { minLength: 2, maxLength: 2 }), (kills) => {
-      expect(killAndResume(ref.def, workers, kills)).toBe(ref.results);
-    }),
-    fcParams(numRuns),
-  );
+/** Kill at each point in turn (each later attempt resuming), then resume to the end. */
+async function killAndResume(def: string, workers: number, kills: readonly KillPoint[]): Promise<string> {
+  const out = join(tempDir('gradlab-kill-'), 'out');
+  const args = ['experiment', def, '--out', out, '--workers', String(workers), ...CHECKPOINT];
+  const where = `kill points ${JSON.stringify(kills)}`;
+  for (const [i, k] of kills.entries()) {
+    const r = await gradlabAsync([...args, ...(i > 0 ? ['--resume'] : [])], { env: { GRADLAB_FAILPOINT: `${k.signal}@run${k.run}.step${k.step}` } });
+    const code = r.signal === 'SIGKILL' ? -1 : r.status;
+    // A later kill point may lie in a run that an earlier attempt already finished: then this
+    // attempt completes the experiment.
+    expect([EXIT[k.signal], ...(i > 0 ? [0] : [])], `${where}, attempt ${i}: ${r.stderr}`).toContain(code);
+    if (k.signal !== 'SIGKILL' && code !== 0) expect(r.stderr, where).toMatch(/resume with: gradlab experiment .* --resume\n$/);
+  }
+  const last = await gradlabAsync([...args, '--resume']);
+  expect(last.status, `${where}, last resume: ${last.stderr}`).toBe(0);
+  const results = comparable(out);
+  rmSync(out, { recursive: true, force: true });
+  return results;
+}
+
+/**
+ * numRuns cases of two kill points each, three binary start-ups a case (each ~1 s of CPU), so
+ * npm test runs 3 per suite; every `npm run test:seeds` seed draws 3 more. The cases and the
+ * reference run side by side, so they are drawn with fc.sample (FC_SEED replays them) rather
+ * than checked one by one by fc.assert: there is no shrinking, and a failure names its two kill
+ * points instead.
+ */
+export async function checkKillResume(workers: number, numRuns: number): Promise<void> {
+  const def = writeDefinition(TINY);
+  const cases = fc.sample(fc.array(killPoint, { minLength: 2, maxLength: 2 }), fcParams<KillPoint[]>(numRuns));
+  const [ref, ...resumed] = await Promise.all([reference(def, workers), ...cases.map((kills) => killAndResume(def, workers, kills))]);
+  resumed.forEach((results, i) => expect(results, `kill points ${JSON.stringify(cases[i])}`).toBe(ref));
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/program.ts';
-import { gradlab } from '../helpers/cli.ts';
+import { gradlabAsync } from '../helpers/cli.ts';
 import { fcParams } from '../helpers/fc.ts';
 import { caseArb } from '../parity/randomCase.ts';
 
@@ -369,18 +369,21 @@ describe('generated bad input: one line and exit 2, or a valid plan; never a thr
       ...fc.sample(fc.tuple(validDefinitionArb, optionsArb), { numRuns: 3, seed: 7 }),
       ...fc.sample(fc.tuple(definitionArb, optionsArb), { numRuns: 5, seed: 13 }),
     ];
-    for (const [i, [definition, options]] of sample.entries()) {
-      const file = writeCase(`binary-${i}.json`, definition);
+    const cases = sample.map(([definition, options], i) => {
       const outDir = join(work, `binary-out-${i}`);
-      const args = experimentArgs(file, options, outDir);
-      const inProcess = await runMain(args);
-      const binary = gradlab(args);
+      return { outDir, args: experimentArgs(writeCase(`binary-${i}.json`, definition), options, outDir) };
+    });
+    // main() one case at a time (it captures this process's output), the binaries side by side.
+    const inProcess: Awaited<ReturnType<typeof runMain>>[] = [];
+    for (const c of cases) inProcess.push(await runMain(c.args));
+    const binaries = await Promise.all(cases.map((c) => gradlabAsync(c.args)));
+    cases.forEach(({ args, outDir }, i) => {
       const label = `case ${i}: ${JSON.stringify(args)}`;
-      expect(binary.status, label).toBe(inProcess.code);
-      expect(binary.stderr, label).toBe(inProcess.stderr);
-      expect(binary.stdout, label).toBe(inProcess.stdout);
+      expect(binaries[i].status, label).toBe(inProcess[i].code);
+      expect(binaries[i].stderr, label).toBe(inProcess[i].stderr);
+      expect(binaries[i].stdout, label).toBe(inProcess[i].stdout);
       expect(existsSync(outDir), label).toBe(false);
-    }
+    });
   });
 
   // Commander's parse errors (unknown option, missing value, unknown command) come with a
