@@ -206,6 +206,21 @@ describe('backward errors and seeds', () => {
     expect(grad(x)).toEqual([6]);
   });
 
+  it('a gradient of the wrong shape is refused, naming both', () => {
+    const x = t64([1, 2, 3], [3]);
+    expect(() => backward(mul(x, x), t64([1, 1], [2], false))).toThrow(/^gradient of shape \[2\] for .*\[3\]/);
+    expect(x.grad).toBeNull();
+  });
+
+  it('backward from a leaf: its gradient is the seed (1 for one element)', () => {
+    const x = t64([1, 2], [2]);
+    backward(x, t64([3, -4], [2], false));
+    expect(grad(x)).toEqual([3, -4]);
+    const s = t64([5], []);
+    backward(s);
+    expect(grad(s)).toEqual([1]);
+  });
+
   it('float32 leaves get float32 gradients', () => {
     const x = tensor([1, 2], [2], { dtype: 'float32', requiresGrad: true });
     backward(sum(mul(x, x)));

@@ -218,6 +218,16 @@ describe('xavier (Glorot & Bengio 2010) and scaled normal', () => {
     }), fcParams(5));
   });
 
+  it('initWeight per gate block: xavier_normal is gain sqrt(2 / (H + cols)) times the draws, scaled_normal gain / sqrt(cols)', () => {
+    // A non-square block: for a square one the two schemes have the same standard deviation.
+    const [H, cols, gain, gates] = [3, 7, 1.5, 2];
+    for (const [scheme, std] of [['xavier_normal', gain * Math.sqrt(2 / (H + cols))], ['scaled_normal', gain / Math.sqrt(cols)]] as const) {
+      const w = initWeight(scheme, gates, H, cols, gain, Rng.seeded(21));
+      const replay = Rng.seeded(21);
+      w.forEach((v, i) => expect(v / replay.normal(), `${scheme} [${i}]`).toBeCloseTo(std, 14));
+    }
+  });
+
   it('RecurrentNet.create uses each gate block\'s own fans [H, cols] for xavier', () => {
     const H = 4;
     const I = 3;
@@ -549,7 +559,9 @@ print(json.dumps(out))
     const indrnn: RecurrentNetConfig = { cell: 'indrnn', inputSize: 2, hiddenSize: 3, numLayers: 1, outputSize: 1 };
     expect(() => RecurrentNet.create(indrnn, Rng.seeded(8), { init: { recurrentWeights: 'sparse', gain: 0.95 } }))
       .toThrow("init.recurrentWeights: sparse needs a matrix, but indrnn's weight_hh is a vector; use pytorch or identity");
-    expect(() => initRecurrentVector('sparse', 3, 3, 0.95, Rng.seeded(8))).toThrow(/sparse needs a matrix/);
+    for (const scheme of ['xavier_uniform', 'xavier_normal', 'orthogonal', 'scaled_normal', 'sparse'] as const) {
+      expect(() => initRecurrentVector(scheme, 3, 3, 0.95, Rng.seeded(8))).toThrow(`init.recurrentWeights: ${scheme} needs a matrix, but this cell's weight_hh is a vector; use pytorch or identity`);
+    }
     // Input weights: refused for every cell, even where the [H, H] blocks of layer >= 1 are square.
     for (const cell of CELL_KINDS) {
       const config: RecurrentNetConfig = { cell, inputSize: 3, hiddenSize: 3, numLayers: 2, outputSize: 1 };
@@ -557,5 +569,9 @@ print(json.dumps(out))
         .toThrow(/^init\.inputWeights: sparse scales a block to a spectral radius, .*use sparse for recurrentWeights and another scheme for inputWeights$/);
     }
     expect(() => sparseInit(3, 2, 1, Rng.seeded(1))).toThrow('sparse init: a [3, 2] block is not square, so it has no spectral radius to scale to 1');
+    // A block with spectral radius 0 cannot be scaled to any radius (draws of exactly 0 here:
+    // with N(0, 1) draws a dense block has rho > 0 almost surely).
+    const zeros = { int: () => 0, normal: () => 0 } as unknown as Rng;
+    expect(() => sparseInit(3, 3, 1, zeros)).toThrow(/^sparse init: the drawn 3x3 block has spectral radius 0 and cannot be scaled to 1; try another seed$/);
   });
 });
