@@ -1,6 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkExportInput } from '../../src/export/input.ts';
@@ -227,8 +226,9 @@ describe('gradlab export: values that are hard to write survive every format', (
 
 /** Debian's pandas, or the install line: a reference we cannot run must fail, not skip. */
 function requirePandas(): void {
-  const r = spawnSync(PYTHON, ['-c', 'import pandas'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
+  try {
+    runPython(['-c', 'import pandas'], '');
+  } catch {
     throw new Error(`${PYTHON} with pandas is needed to check the export against pandas; install: apt-get install -y --no-install-recommends python3-pandas (npm run setup)`);
   }
 }

@@ -9,7 +9,6 @@
  * The torch cross-check runs /usr/bin/python3 with torch (Debian: python3-torch). Without it
  * the test FAILS with the install command: a missing reference must never pass as success.
  */
-import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CELL_KINDS, cellSpec, gateCount, type CellKind } from '../../src/cells/table.ts';
@@ -400,11 +399,10 @@ describe("parameter names and shapes are torch's state-dict keys", () => {
   let torchError = '';
 
   beforeAll(() => {
-    const r = spawnSync(PYTHON, ['-c', TORCH_STATE_DICT_SCRIPT, JSON.stringify(TORCH_CONFIGS)], { encoding: 'utf8', timeout: 60_000 });
-    if (r.error || r.status !== 0) {
-      torchError = `${PYTHON} with torch is needed for this cross-check (${r.error?.message ?? r.stderr.trim().split('\n').pop()}); install it with: ${INSTALL_HINT}`;
-    } else {
-      torchShapes = JSON.parse(r.stdout) as Record<string, number[]>[];
+    try {
+      torchShapes = JSON.parse(runPython(['-c', TORCH_STATE_DICT_SCRIPT, JSON.stringify(TORCH_CONFIGS)], '', 60_000)) as Record<string, number[]>[];
+    } catch (e) {
+      torchError = `${PYTHON} with torch is needed for this cross-check (${(e as Error).message}); install it with: ${INSTALL_HINT}`;
     }
   });
 
