@@ -13,6 +13,9 @@ import { baseTest } from './vitest.config.ts';
 export default defineConfig({
   test: {
     ...baseTest,
+    // Instrumented code runs several times slower than plain code (every mutant is a branch):
+    // spectralRadius.test.ts's numpy comparison went past 60 s in the initial run.
+    testTimeout: 240_000,
     include: ['test/**/*.test.ts'],
     exclude: [
       'test/durable/exitCodes.test.ts', 'test/durable/folders.test.ts', 'test/durable/killResume.*.test.ts', 'test/slurm/**',
