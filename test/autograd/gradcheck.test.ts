@@ -237,6 +237,50 @@ describe('gradcheck options and refusals', () => {
     expect(gradcheck(cube, [t64([1], [1])], { eps: 0.1, atol: 0.02 }).ok).toBe(true);
   });
 
+  it('says what failed in one line: the input (by name when it has one), where, both values, the gap and the bound', () => {
+    const report = (x: Tensor, opts = {}): GradcheckError => {
+      try {
+        gradcheck(scaledWithBadGrad(2, 1.5), [x], opts);
+      } catch (e) {
+        return e as GradcheckError;
+      }
+      throw new Error('gradcheck passed a wrong gradient');
+    };
+    // eps = 0.25 on 2x at 0.5: the central difference is exactly 2, the analytic gradient 3.
+    const named = report(t64([0.5], [1], true, 'x'), { eps: 0.25 });
+    expect(named.name).toBe('GradcheckError');
+    expect(named.message).toBe('gradcheck failed for input 0 (x), element 0 [0], output element 0: analytic 3, numeric 2, |diff| 1.000e+0 > atol + rtol*|numeric| = 2.010e-3');
+    expect(report(t64([0.5], [1]), { eps: 0.25 }).message).toMatch(/^gradcheck failed for input 0, element 0/);
+    const fast = report(t64([0.5, 0.25], [2]), { fastMode: true });
+    expect(fast.mismatch).toMatchObject({ input: 0, element: -1, index: [], output: -1 });
+    expect(fast.message).toMatch(/^gradcheck failed for input 0, vᵀJu \(fast mode\): /);
+  });
+
+  it('a gap exactly at atol + rtol·|numeric| passes; just above it fails', () => {
+    // Exact arithmetic: numeric 2 (as above), analytic 3, so |diff| = 1.
+    const x = (): Tensor => t64([0.5], [1]);
+    expect(gradcheck(scaledWithBadGrad(2, 1.5), [x()], { eps: 0.25, atol: 1, rtol: 0 }).ok).toBe(true);
+    expect(gradcheck(scaledWithBadGrad(2, 1.5), [x()], { eps: 0.25, atol: 0.5, rtol: 0.25 }).ok).toBe(true);
+    expect(gradcheck(scaledWithBadGrad(2, 1.5), [x()], { eps: 0.25, atol: 0.999, rtol: 0, raiseException: false }).ok).toBe(false);
+  });
+
+  it('once a comparison is NaN, maxAbsError stays NaN', () => {
+    // NaN at element 0 only; the later, finite comparisons must not overwrite it.
+    const nanFirst = (x: Tensor): Tensor =>
+      record1('nan_first', [x], x.backend.scale(x, 1), (g) => [g.backend.fromValues(g.toFloat64Array().map((v, i) => (i === 0 ? NaN : v)), g.shape, g.dtype)]);
+    const r = gradcheck(nanFirst, [t64([1, 2, 3], [3])], { raiseException: false });
+    expect(r.ok).toBe(false);
+    expect(r.maxAbsError).toBeNaN();
+    expect(r.mismatch!.element).toBe(0);
+  });
+
+  it('a function that does not depend on its inputs has gradient 0, and passes', () => {
+    const r = gradcheck(() => t64([1, 2], [2], false), [t64([0.3, 0.4], [2])]);
+    expect(r.ok).toBe(true);
+    expect(r.maxAbsError).toBe(0);
+    expect(r.comparisons).toBe(4);
+  });
+
   // Like torch's fast mode, each input is checked with its own direction, so the mismatch names
   // the input whose gradient is wrong (not the first one that requires grad).
   it('fast mode names the input whose gradient is wrong', () => {

@@ -2,8 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { backward } from '../../src/autograd/index.ts';
 import { cpu } from '../../src/backends/cpu/index.ts';
+import { parseExpression } from '../../src/cells/expression.ts';
+import { defineCell, type CellSpec } from '../../src/cells/spec.ts';
 import { CELL_KINDS, cellSpec } from '../../src/cells/table.ts';
-import { gateActivations, probeGradients, probeModel, saturated, saturatedHigh, type ProbeBatch, type ProbeNumerics, type ProbeSettings } from '../../src/diagnostics/probe.ts';
+import { Rng } from '../../src/tensor/rng.ts';
+import { gateActivations, probeGradients, probeModel, probeNet, saturated, saturatedHigh, type ProbeBatch, type ProbeNumerics, type ProbeSettings } from '../../src/diagnostics/probe.ts';
 import { hiddenGradNorms } from '../../src/diagnostics/hiddenGradNorms.ts';
 import { RecurrentNet, type RecurrentNetConfig } from '../../src/nn/recurrentNet.ts';
 import { crossEntropyLoss, mseLoss } from '../../src/ops/index.ts';
@@ -56,6 +59,31 @@ describe('gradlab probe: per-step gradients', () => {
     expect(of('rnn_tanh')).toBe('h:tanh');
     expect(of('rnn_relu')).toBe('h:relu');
     expect(of('indrnn')).toBe('h:relu');
+  });
+
+  it('refuses a cell with no activation on a gate\'s input projection, naming the gate', () => {
+    // The activation applies to an intermediate, not to an expression reading xi_h itself.
+    const indirect = defineCell('indirect_test', {
+      title: 'test cell', gates: ['h'], recurrent: 'matrix', cellState: false, saved: ['a'],
+      forward: [['a', 'xi_h + hh_h'], ['h_next', 'tanh(a)']],
+      backward: [['dxi_h', 'dh * (1 + h_next) * (1 - h_next)'], ['dhh_h', 'dxi_h']],
+    });
+    expect(() => gateActivations(indirect)).toThrow(/^indirect_test: no activation statement reads xi_h$/);
+    // ifpos is a derivative's helper, not an activation (defineCell keeps it out of forwards).
+    const withIfpos: CellSpec = { ...cellSpec('rnn_relu'), forwardStatements: [{ name: 'h_next', expr: parseExpression('ifpos(xi_h, hh_h)') }] };
+    expect(() => gateActivations(withIfpos)).toThrow(/^rnn_relu: no activation statement reads xi_h$/);
+  });
+
+  it('reports sigma_max(W_hh) per layer unless told not to', async () => {
+    const config: RecurrentNetConfig = { cell: 'gru', inputSize: 2, hiddenSize: 3, numLayers: 2, outputSize: 1 };
+    const net = RecurrentNet.create(config, Rng.seeded(2), { dtype: 'float64' });
+    const batch: ProbeBatch = { x: Float64Array.from([1, -1, 0.5, 2]), xShape: [1, 2, 2], y: Float64Array.from([0.5]), yShape: [1, 1], h0: null, c0: null };
+    const s: ProbeSettings = { loss: 'mse', target: 'last', sample: null };
+    const shown = await probeNet(net, batch, s);
+    expect(shown.layers.map((l) => typeof l.sigmaMaxWhh)).toEqual(['number', 'number']);
+    expect(shown.layers.every((l) => l.sigmaMaxWhh! > 0)).toBe(true);
+    const skipped = await probeNet(net, batch, s, { sigmaMax: false });
+    expect(skipped.layers.map((l) => l.sigmaMaxWhh)).toEqual([null, null]);
   });
 
   it('counts saturation at the stated thresholds (both sides of each)', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { REFERENCE_CELLS } from '../../src/nn/referenceCells.ts';
 import { parameterShapes, RecurrentNet, type CellPath, type RecurrentNetConfig } from '../../src/nn/recurrentNet.ts';
 import { randn, tensor, zeros } from '../../src/tensor/create.ts';
 import { Rng } from '../../src/tensor/rng.ts';
@@ -146,6 +147,12 @@ describe('RecurrentNet: its refusals and defaults', () => {
     expect(() => net.forward(x, { c0: zeros([2, 4, 2], { dtype: 'float64' }) })).toThrow(/^c0 must have shape \[2, 4, 3\], got \[2, 4, 2\]$/);
     const gru = RecurrentNet.create({ ...config, cell: 'gru' }, Rng.seeded(1), { dtype: 'float64' });
     expect(() => gru.forward(x, { c0: zeros([2, 4, 3], { dtype: 'float64' }) })).toThrow(/^c0 is only for cells with a cell state \(lstm\), not gru$/);
+  });
+
+  it('the hand-written LSTM reference step refuses a missing c', () => {
+    const w = net.layerWeights(0);
+    const h = zeros([4, 3], { dtype: 'float64' });
+    expect(() => REFERENCE_CELLS.lstm!(zeros([4, 2], { dtype: 'float64' }), { h, c: null }, w)).toThrow(/^lstm needs a cell state c$/);
   });
 
   it('h0 and c0 given are used, layer by layer (zeros given equal none given)', () => {
