@@ -67,3 +67,30 @@ describe('task metrics', () => {
     expect(fractionWithin([0.49, -0.49], [0, 0], 0.5)).toBe(1);
   });
 });
+
+describe('task metrics: refusals name the function and the fix', () => {
+  it('empty inputs, length mismatches, class counts and labels', () => {
+    expect(() => mean([])).toThrow(/^mean: empty input$/);
+    expect(() => mse([1], [1, 2])).toThrow(/^mse: lengths differ \(1 vs 2\)$/);
+    expect(() => r2Score([1], [1, 2])).toThrow(/^r2Score: lengths differ \(1 vs 2\)$/);
+    expect(() => fractionWithin([1], [1, 2], 0.1)).toThrow(/^fractionWithin: lengths differ \(1 vs 2\)$/);
+    for (const [f, name] of [[crossEntropyFromLogits, 'crossEntropyFromLogits'], [accuracyFromLogits, 'accuracyFromLogits']] as const) {
+      expect(() => f([0, 1], [0, 1], 0)).toThrow(new RegExp(`^${name}: numClasses must be an integer >= 1, got 0$`));
+      expect(() => f([0, 1], [0], 1.5)).toThrow(new RegExp(`^${name}: numClasses must be an integer >= 1, got 1.5$`));
+      expect(() => f([], [], 2)).toThrow(new RegExp(`^${name}: empty input$`));
+      expect(() => f([0, 1], [-1], 2)).toThrow(new RegExp(`^${name}: label -1 at row 0 is not in \\[0, 2\\)$`));
+      expect(() => f([0, 1], [0.5], 2)).toThrow(new RegExp(`^${name}: label 0.5 at row 0 is not in \\[0, 2\\)$`));
+      expect(() => f([0, 1, 2, 3], [0, 2], 2)).toThrow(new RegExp(`^${name}: label 2 at row 1 is not in \\[0, 2\\)$`));
+    }
+    // One class is a valid (if trivial) problem.
+    expect(accuracyFromLogits([3, -1], [0, 0], 1)).toBe(1);
+  });
+
+  it('argmax per row: the first maximum of that row, and a NaN row counts as wrong', () => {
+    // Row 1 is [1, 5, 3]: its maximum is class 1, whatever row 0 holds.
+    expect(accuracyFromLogits([0, 0, 2, 1, 5, 3], [2, 1], 3)).toBe(1);
+    expect(accuracyFromLogits([NaN, 0], [1], 2)).toBe(0);
+    expect(accuracyFromLogits([NaN, 0, 0, 1], [1, 1], 2)).toBe(0.5);
+  });
+});
+

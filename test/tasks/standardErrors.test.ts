@@ -17,6 +17,14 @@ describe('sequenceStandardErrors', () => {
     expect(Object.keys(se).sort()).toEqual(['loss', 'mse']);
   });
 
+  it('two sequences are enough; predictions that do not split into the sequences are refused', () => {
+    const task = createTask({ name: 'adding', T: 4, variant: 'arjovsky' });
+    const batch = { x: new Float64Array(2 * 4 * 2), xShape: [2, 4, 2] as [number, number, number], y: Float64Array.from([1, 2]), yShape: [2, 1] };
+    // Squared errors 0.25 and 0: sd = sqrt(1/32), SE = sd / sqrt(2) = 1/8.
+    expect(sequenceStandardErrors(task, Float64Array.from([1.5, 2]), batch).mse).toBeCloseTo(1 / 8, 14);
+    expect(() => sequenceStandardErrors(task, Float64Array.from([1, 2, 3]), batch)).toThrow(/^sequenceStandardErrors: 3 predictions do not split into 2 sequences$/);
+  });
+
   it('one sequence has no spread to measure', () => {
     const task = createTask({ name: 'adding', T: 4, variant: 'arjovsky' });
     const test = sliceBatch(task.testSet(), 0, 1);
