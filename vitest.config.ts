@@ -7,11 +7,10 @@ import { defineConfig } from 'vitest/config';
  * isolated: the files that load Dawn (WebGPU on SwiftShader), which keeps its device and threads
  * for the life of the process (in a trial with every file sharing, the WebGPU files ran 4 – 9x
  * slower than isolated, the other files 1.6x, the machine being busy with another job), and the
- * GEMM thread test, which starts helper threads in the process's wasm instance.
+ * GEMM thread test, which starts helper threads that live as long as the process.
  */
 export const OWN_PROCESS = [
-  'test/backends/*.parity.test.ts', 'test/backends/*webgpu*.test.ts', 'test/backends/webgpu*.test.ts',
-  'test/backends/gemmThreads.test.ts', 'test/bench/gpuBench.test.ts',
+  'test/backends/*.parity.test.ts', 'test/backends/*webgpu*.test.ts', 'test/backends/gemmThreads.test.ts', 'test/bench/gpuBench.test.ts',
 ];
 
 /** What every run of the suite shares, `npm test` and `npm run mutate` alike. */

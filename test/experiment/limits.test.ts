@@ -280,7 +280,7 @@ describe('a user .ts definition loads the same way from any folder and module ty
     for (const d of folders.values()) rmSync(d, { recursive: true, force: true });
   });
 
-  // Each case is a binary start-up: they run side by side (on 2 cores, ~2x faster).
+  // Each case is a binary start-up: they run side by side, sooner done on 2 cores.
   it.concurrent.for(scopes.map(([s]) => s))('%s: a valid file (importing a sibling .ts) gives the plan, from another working folder', async (scope, { expect }) => {
     const d = folders.get(scope)!;
     const r = await gradlabAsync(['experiment', join(d, 'valid.ts'), '--dry-run', '--out', join(d, 'out')], { cwd: tmpdir() });
