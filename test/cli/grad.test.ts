@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, type ExpectStatic } from 'vitest';
 import { GRAD_CASE_LIMITS } from '../../src/cli/gradCase.ts';
 import { parameterShapes, type RecurrentNetConfig } from '../../src/nn/recurrentNet.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -20,6 +20,15 @@ function validCase(): Record<string, unknown> {
     shape.length === 0 ? Math.sin(++k) * 0.5 : Array.from({ length: shape[0] }, () => fill(shape.slice(1)));
   for (const [name, shape] of parameterShapes(model)) params[name] = fill(shape);
   return { model: { ...model }, params, x: fill([2, 5, 3]), y: fill([2, 2]), loss: 'mse' };
+}
+
+/** Exit code 2, nothing on stdout, one line on stderr matching `message` (the binary's and main()'s
+ * results alike; `check` is the test's own expect, as concurrent tests need). */
+function expectOneLineRefusal(check: ExpectStatic, code: number | null, out: { stdout: string; stderr: string }, message: RegExp): void {
+  check(code).toBe(2);
+  check(out.stdout).toBe('');
+  check(out.stderr.trim().split('\n')).toHaveLength(1);
+  check(out.stderr).toMatch(message);
 }
 
 describe('gradlab grad', () => {
@@ -130,19 +139,13 @@ describe('gradlab grad', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'gradlab-case-')), 'case.json');
     writeFileSync(file, JSON.stringify(build()));
     const r = await runMain(['grad', '--case', file]);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(message);
+    expectOneLineRefusal(expect, r.code, r, message);
   }, LIMIT_TIMEOUT_MS);
 
   it.concurrent('the 10M-layer case through the binary: exits 2 with one line, at once', async ({ expect }) => {
     const [, build, message] = limits[0];
     const r = await gradlabAsync(['grad', '--case', '-'], { input: JSON.stringify(build()), timeoutMs: LIMIT_TIMEOUT_MS });
-    expect(r.status).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(message);
+    expectOneLineRefusal(expect, r.status, r, message);
   }, LIMIT_TIMEOUT_MS);
 
   it.concurrent('refuses an unreadable file and non-JSON with exit 2', async ({ expect }) => {
