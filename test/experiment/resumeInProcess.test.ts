@@ -1,0 +1,174 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cpu } from '../../src/backends/cpu/index.ts';
+import type { ResolvedExperiment } from '../../src/experiment/config.ts';
+import { resolveExperiment } from '../../src/experiment/resolve.ts';
+import type { RunResult } from '../../src/experiment/results.ts';
+import { checkpointPath, journalPath, readJournal } from '../../src/experiment/runFiles.ts';
+import { runExperiment, type ProgressSink, type RunnerOptions, type RunStore } from '../../src/experiment/runner.ts';
+import { weightsPath } from '../../src/experiment/runWeights.ts';
+import { StopFlag } from '../../src/experiment/stopFlag.ts';
+import { tempDir, TINY } from '../helpers/durable.ts';
+
+/**
+ * The runner's side of resuming, in this process (the binary's kill-and-resume suites drive the
+ * same code through signals; these run in the mutation suite too): a stop raised after some step
+ * of some run, then --resume, equals the uninterrupted experiment; runs already finished are not
+ * run again; a failed run is tried again from its checkpoint; weights are written for finished
+ * runs only.
+ */
+
+const STEPS = 10;
+const exp: ResolvedExperiment = resolveExperiment({ ...TINY, steps: STEPS, logEvery: 2 });
+/** Logged every step: a checkpoint (every second logged step) is then often behind the journal. */
+const everyStep: ResolvedExperiment = resolveExperiment({ ...TINY, steps: STEPS, logEvery: 1 });
+const RUNS = exp.variants.length * exp.seeds.length;
+
+/** A run's numbers, as JSON would keep them (a resumed run's log comes back from its journal). */
+const numbers = (runs: RunResult[]): unknown => JSON.parse(JSON.stringify(runs.map(({ durationMs: _d, ...rest }) => rest)));
+
+/** A progress sink that records which runs start, the first step each takes (a resumed run
+ * continues at its checkpoint), and calls `atStep` after each step. */
+function watch(atStep: (run: number, step: number) => void = () => {}): { sink: ProgressSink; started: number[]; firstStep: Map<number, number> } {
+  const started: number[] = [];
+  const firstStep = new Map<number, number>();
+  const sink: ProgressSink = {
+    startRun: (_label, index) => {
+      started.push(index);
+      return {
+        step: (step) => {
+          if (!firstStep.has(index)) firstStep.set(index, step);
+          atStep(index, step);
+        },
+        end: () => {},
+      };
+    },
+  };
+  return { sink, started, firstStep };
+}
+
+const store = (dir: string, resume: boolean): RunStore => ({ dir, checkpointEveryLogged: 2, resume, saveWeights: 'both' });
+
+describe('stopping and resuming runExperiment with an output folder', () => {
+  let reference: RunResult[] = [];
+  let referenceEveryStep: RunResult[] = [];
+  beforeAll(async () => {
+    reference = (await runExperiment(exp, { backend: cpu })).runs;
+    referenceEveryStep = (await runExperiment(everyStep, { backend: cpu })).runs;
+  });
+
+  it.each([
+    [0, 0], [1, 3], [2, STEPS - 1], [3, 5],
+  ])('a stop after run %i, step %i, then a resume, gives the uninterrupted results', async (run, step) => {
+    const dir = tempDir('gradlab-resume-');
+    const stop = new StopFlag();
+    const first = watch((r, s) => {
+      if (r === run && s === step) stop.raise();
+    });
+    const opts: RunnerOptions = { backend: cpu, store: store(dir, false), stop, progress: first.sink };
+    const stopped = await runExperiment(exp, opts);
+    // The run stops at its next step boundary: a stop after its last step lets it finish.
+    const finishedRuns = step === STEPS - 1 ? run + 1 : run;
+    expect(stopped.runs.map((r) => r.status)).toEqual(Array.from({ length: RUNS }, (_, i) => (i < finishedRuns ? 'ok' : 'interrupted')));
+    expect(first.started).toEqual(Array.from({ length: run + 1 }, (_, i) => i));
+    const HOUR = 3_600_000;
+    if (finishedRuns === run) {
+      expect(stopped.runs[run].stepsRun).toBe(step + 1);
+      expect(existsSync(weightsPath(dir, run, 'final'))).toBe(false);
+      // A resumed run's duration counts the time before the stop, as its checkpoint recorded it
+      // (made an hour here, so the resumed part cannot account for it).
+      const c = JSON.parse(readFileSync(checkpointPath(dir, run), 'utf8')) as { elapsedMs: number };
+      writeFileSync(checkpointPath(dir, run), JSON.stringify({ ...c, elapsedMs: HOUR }));
+    }
+    for (let i = 0; i < RUNS; i++) expect(existsSync(weightsPath(dir, i, 'initial')), `run ${i}`).toBe(i <= run);
+
+    const second = watch();
+    const resumed = await runExperiment(exp, { backend: cpu, store: store(dir, true), progress: second.sink });
+    expect(numbers(resumed.runs)).toEqual(numbers(reference));
+    // Finished runs come from their journals; only the others run, the stopped one from where it stopped.
+    expect(second.started).toEqual(Array.from({ length: RUNS - finishedRuns }, (_, i) => finishedRuns + i));
+    expect(second.firstStep.get(run)).toBe(finishedRuns === run ? step + 1 : undefined);
+    if (finishedRuns === run) expect(resumed.runs[run].durationMs).toBeGreaterThanOrEqual(HOUR);
+    for (let i = 0; i < RUNS; i++) {
+      expect(existsSync(weightsPath(dir, i, 'final')), `run ${i}`).toBe(true);
+      expect(existsSync(checkpointPath(dir, i)), `run ${i}`).toBe(false);
+    }
+    // Once more: every run is read back from its journal, whole (the resumed run's included).
+    const third = watch();
+    const fromDisk = await runExperiment(exp, { backend: cpu, store: store(dir, true), progress: third.sink });
+    expect(third.started).toEqual([]);
+    expect(numbers(fromDisk.runs)).toEqual(numbers(reference));
+  });
+
+  it('a folder whose runs are another experiment\'s (seeds in another order) is neither resumed nor read back', async () => {
+    const dir = tempDir('gradlab-resume-');
+    const stop = new StopFlag();
+    await runExperiment(exp, { backend: cpu, store: store(dir, false), stop, progress: watch((r, s) => r === 1 && s === 4 && stop.raise()).sink });
+    const swapped = resolveExperiment({ ...TINY, steps: STEPS, logEvery: 2, seeds: [1, 0] });
+    const again = watch();
+    const resumed = await runExperiment(swapped, { backend: cpu, store: store(dir, true), progress: again.sink });
+    expect(again.started).toEqual([0, 1, 2, 3]);
+    expect([...again.firstStep.values()]).toEqual([0, 0, 0, 0]);
+    expect(numbers(resumed.runs)).toEqual(numbers((await runExperiment(swapped, { backend: cpu })).runs));
+  });
+
+  it('a run that fails is recorded as failed with its error, the others go on, and a resume tries it again from its checkpoint', async () => {
+    const dir = tempDir('gradlab-resume-');
+    const failing = watch((r, s) => {
+      if (r === 1 && s === 7) throw new Error('injected after step 7');
+    });
+    const once = await runExperiment(everyStep, { backend: cpu, store: store(dir, false), progress: failing.sink });
+    expect(once.runs.map((r) => r.status)).toEqual(['ok', 'failed', 'ok', 'ok']);
+    expect(once.runs[1].error).toBe('injected after step 7');
+    // The journal says so; steps 0..6 were logged, the last checkpoint (every 2 logged) is at step 6.
+    const journal = readJournal(dir, 1);
+    expect([journal.end?.status, journal.end?.error]).toEqual(['failed', 'injected after step 7']);
+    expect(journal.log.map((e) => e.step)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(existsSync(weightsPath(dir, 1, 'final'))).toBe(false);
+    const again = watch();
+    const resumed = await runExperiment(everyStep, { backend: cpu, store: store(dir, true), progress: again.sink });
+    expect(again.started).toEqual([1]);
+    // From the checkpoint, step 6 logged again.
+    expect(again.firstStep.get(1)).toBe(6);
+    expect(numbers(resumed.runs)).toEqual(numbers(referenceEveryStep));
+  });
+
+  it('a checkpoint whose log lines the journal lost (a crash before they reached the disk) is not resumed from: the run starts over', async () => {
+    const dir = tempDir('gradlab-resume-');
+    const stop = new StopFlag();
+    await runExperiment(everyStep, { backend: cpu, store: store(dir, false), stop, progress: watch((r, s) => r === 2 && s === 5 && stop.raise()).sink });
+    const lines = readFileSync(journalPath(dir, 2), 'utf8').split('\n');
+    writeFileSync(journalPath(dir, 2), `${lines.slice(0, 3).join('\n')}\n`);
+    const again = watch();
+    const resumed = await runExperiment(everyStep, { backend: cpu, store: store(dir, true), progress: again.sink });
+    expect(again.firstStep.get(2)).toBe(0);
+    expect(numbers(resumed.runs)).toEqual(numbers(referenceEveryStep));
+  });
+
+  it('without resume, an existing folder\'s runs start over and a stale checkpoint goes', async () => {
+    const dir = tempDir('gradlab-resume-');
+    const stop = new StopFlag();
+    await runExperiment(exp, { backend: cpu, store: store(dir, false), stop, progress: watch((r, s) => r === 1 && s === 4 && stop.raise()).sink });
+    expect(existsSync(checkpointPath(dir, 1))).toBe(true);
+    const again = watch();
+    const rerun = await runExperiment(exp, { backend: cpu, store: store(dir, false), progress: again.sink });
+    expect(again.started).toEqual([0, 1, 2, 3]);
+    expect([...again.firstStep.values()]).toEqual([0, 0, 0, 0]);
+    expect(numbers(rerun.runs)).toEqual(numbers(reference));
+    // Stopped in run 1 again (its checkpoint on disk), then started over without resume and
+    // failing at its first step, before a checkpoint of its own: the earlier one is gone too.
+    const again2 = new StopFlag();
+    await runExperiment(exp, { backend: cpu, store: store(dir, false), stop: again2, progress: watch((r, s) => r === 1 && s === 4 && again2.raise()).sink });
+    expect(existsSync(checkpointPath(dir, 1))).toBe(true);
+    await runExperiment(exp, { backend: cpu, store: store(dir, false), progress: watch((r, s) => {
+      if (r === 1 && s === 0) throw new Error('injected after step 0');
+    }).sink });
+    expect(existsSync(checkpointPath(dir, 1))).toBe(false);
+  });
+
+  it('--shard\'s `only`: just those runs, in results order', async () => {
+    const some = await runExperiment(exp, { backend: cpu, only: new Set([1, 3]) });
+    const all = reference;
+    expect(numbers(some.runs)).toEqual(numbers([all[1], all[3]]));
+  });
+});
