@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { cpu } from '../../src/backends/cpu/index.ts';
 import { resolveExperiment } from '../../src/experiment/resolve.ts';
+import type { RunResult } from '../../src/experiment/results.ts';
 import { runExperiment } from '../../src/experiment/runner.ts';
+import { tempDir } from '../helpers/durable.ts';
 
 describe('a run that diverges on purpose', () => {
   it('is recorded as diverged at its step, with nulls, and the other runs go on', async () => {
@@ -19,19 +21,31 @@ describe('a run that diverges on purpose', () => {
         // radius ~40 per step over 40 steps: activations reach 40^40 = 1e64 and grads overflow float32.
         { name: 'explodes', cell: 'rnn_relu', init: { recurrentWeights: 'scaled_normal', gain: 40 } },
         { name: 'fine', cell: 'lstm', optimizer: { name: 'adam' } },
+        { name: 'explodes-clipped', cell: 'rnn_relu', init: { recurrentWeights: 'scaled_normal', gain: 40 }, clip: { kind: 'norm', maxNorm: 1 } },
       ],
     });
-    const results = await runExperiment(exp, { backend: cpu });
-    const [bad, good] = results.runs;
+    const store = { dir: tempDir('gradlab-diverge-'), checkpointEveryLogged: 1, resume: false };
+    const results = await runExperiment(exp, { backend: cpu, store });
+    const [bad, good, clipped] = results.runs;
     expect(bad.status).toBe('diverged');
     expect(bad.divergedAtStep).toBeTypeOf('number');
     expect(bad.log[bad.log.length - 1].step).toBe(bad.divergedAtStep);
     const last = bad.log[bad.log.length - 1];
     expect(last.loss === null || last.gradNorm === null).toBe(true);
     expect(bad.stepsRun).toBe(bad.divergedAtStep);
+    // sigma_max(W_hh) at the weights that diverged is still recorded (finite: it is the loss that overflowed).
+    expect(last.sigmaMaxWhh).toHaveLength(1);
+    expect(last.sigmaMaxWhh![0]).toBeGreaterThan(1);
+    // Clipping records a factor for every step that was clipped or not, never for the step that diverged.
+    expect(clipped.status).toBe('diverged');
+    expect(clipped.clipPerStep).toHaveLength(clipped.divergedAtStep!);
     expect(good.status).toBe('ok');
     expect(good.stepsRun).toBe(50);
     // JSON has no NaN/Infinity: the diverged entry serialises with nulls.
     expect(JSON.stringify(bad)).not.toMatch(/NaN|Infinity/);
+    // A diverged run is finished: resuming reads it back from its journal, the diverged step's entry included.
+    const again = await runExperiment(exp, { backend: cpu, store: { ...store, resume: true }, progress: { startRun: () => expect.fail('no run should start again') } });
+    const strip = (runs: RunResult[]) => JSON.parse(JSON.stringify(runs.map(({ durationMs: _d, ...r }) => r))) as unknown;
+    expect(strip(again.runs)).toEqual(strip(results.runs));
   });
 });

@@ -217,6 +217,39 @@ describe('early stopping', () => {
   });
 });
 
+describe('early stopping on a metric that is not finite', () => {
+  it('never stops: an infinite metric is no evidence of crossing a threshold', async () => {
+    const { exp, v, task } = setup({ steps: 3 });
+    const withMetric = (x: number): Task => Object.assign(Object.create(task) as Task, { metrics: () => ({ x }) });
+    const run = (x: number): Promise<TrainResult> => train(makeNet(v, task), withMetric(x), { ...config(exp, v), earlyStop: { metric: 'x', above: 0 } }, {
+      data: Rng.seeded(SEED).fork(1), dropout: Rng.seeded(SEED).fork(2),
+    });
+    expect([(await run(1)).earlyStopped, (await run(1)).stepsRun]).toEqual([true, 1]);
+    expect([(await run(Infinity)).earlyStopped, (await run(Infinity)).stepsRun]).toEqual([false, 3]);
+  });
+});
+
+describe('resuming train() from a checkpoint', () => {
+  it('refuses a log that does not match the checkpoint and a data stream not where it was; counts the time before', async () => {
+    const { exp, v, task } = setup({ steps: 6, logEvery: 1 });
+    const saved: TrainCheckpoint[] = [];
+    const logs: LogEntry[] = [];
+    await observe(exp, v, task, { checkpoint: { everyLogged: 2, save: (c) => void saved.push(c) }, onLog: (e) => void logs.push(e) });
+    const c = saved[0];
+    expect([c.step, c.logCount]).toEqual([2, 2]);
+    const resume = (point: TrainCheckpoint, log: LogEntry[], dataStream = 1, hooks: TrainHooks = {}): Promise<TrainResult> =>
+      train(makeNet(v, task), task, config(exp, v), { data: Rng.seeded(SEED).fork(dataStream), dropout: Rng.seeded(SEED).fork(2) }, hooks, { checkpoint: point, log });
+    await expect(resume(c, logs.slice(0, 1))).rejects.toThrow('resume: the checkpoint at step 2 covers 2 log entries, 1 were given');
+    await expect(resume(c, logs.slice(0, 2), 3)).rejects.toThrow("resume: the data stream after 2 batches differs from the checkpoint's");
+    const HOUR = 3_600_000;
+    const later: TrainCheckpoint[] = [];
+    const resumed = await resume({ ...c, elapsedMs: HOUR }, logs.slice(0, 2), 1, { checkpoint: { everyLogged: 2, save: (x) => void later.push(x) } });
+    expect(resumed.log).toEqual(logs);
+    expect(later.map((x) => x.step)).toEqual([4]);
+    expect(later[0].elapsedMs).toBeGreaterThanOrEqual(HOUR);
+  });
+});
+
 describe('predict in chunks of 256 sequences', () => {
   it('equals one forward pass over the whole batch (float64), at 256, 257 and 600 sequences', async () => {
     const { v, task } = setup();
