@@ -36,6 +36,9 @@ describe('a run that diverges on purpose', () => {
     // sigma_max(W_hh) at the weights that diverged is still recorded (finite: it is the loss that overflowed).
     expect(last.sigmaMaxWhh).toHaveLength(1);
     expect(last.sigmaMaxWhh![0]).toBeGreaterThan(1);
+    // It overflows at once, so its first step is its last: no gate views of a diverged net.
+    expect(bad.divergedAtStep).toBe(0);
+    expect(last.gates).toBeUndefined();
     // Clipping records a factor for every step that was clipped or not, never for the step that diverged.
     expect(clipped.status).toBe('diverged');
     expect(clipped.clipPerStep).toHaveLength(clipped.divergedAtStep!);

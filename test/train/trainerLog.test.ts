@@ -127,10 +127,16 @@ describe('what a logged step records, recomputed from its definition', () => {
       const delta = [...now].map(([n, w]) => w.map((x, i) => x - before.get(n)![i]));
       const ratio = norm(delta) / norm(before.values());
       expect(Math.abs(e.updateRatio! - ratio)).toBeLessThan(FLOAT32_NORM_REL * ratio);
-      // SGD without clipping: the update is -lr * gradient, and the gradient norms are before the update.
-      for (const [n, g] of grads.get(e.step)!) {
-        expect(Math.abs(e.paramGradNorms[n]! - norm([g]))).toBeLessThan(FLOAT32_NORM_REL * norm([g]));
+      // The gradient norms logged are those of the step's gradients.
+      for (const [n, gn] of grads.get(e.step)!) {
+        expect(Math.abs(e.paramGradNorms[n]! - norm([gn]))).toBeLessThan(FLOAT32_NORM_REL * norm([gn]));
       }
+      // SGD without clipping steps by -lr * gradient at the scheduled lr: in float32, lr * g and
+      // w - lr * g each round by at most 2^-24 relative, so the difference from the exact step is
+      // at most 2^-24 (||lr g|| + ||w_after||); 2^-23 leaves a factor of two.
+      const g = grads.get(e.step)!;
+      const offStep = [...now.keys()].map((n, j) => g.get(n)!.map((x, i) => delta[j][i] + e.lr * x));
+      expect(norm(offStep)).toBeLessThan(2 ** -23 * (e.lr * norm(g.values()) + norm(now.values())));
       // sigma_max of the weights the gradients were taken at (before the update).
       const sigmas = await readScalars([0, 1].map((l) => sigmaMax(tensor(before.get(`rnn.weight_hh_l${l}`)!, [4, 4], { dtype: 'float32', backend: cpu }))));
       expect(e.sigmaMaxWhh).toEqual([...sigmas]);
@@ -172,6 +178,10 @@ describe('what a logged step records, recomputed from its definition', () => {
     // The norms logged are those before clipping; the update used the clipped gradient.
     expect(Math.abs(e.gradNorm! - norm(raw.values()))).toBeLessThan(FLOAT32_NORM_REL * norm(raw.values()));
     for (const g of grads.get(0)!.values()) for (const x of g) expect(Math.abs(x)).toBeLessThanOrEqual(Math.fround(clipValue));
+    // A threshold above every element clips nothing: not clipped, factor 0.
+    const loose = setup({ steps: 1, defaults: { cell: 'gru', hiddenSize: 3, optimizer: { name: 'sgd', lr: 0.1 }, clip: { kind: 'value', clipValue: 2 * all[all.length - 1] } } });
+    const [free] = (await observe(loose.exp, loose.v, loose.task)).result.log;
+    expect([free.clipped, free.clipFactor]).toEqual([false, 0]);
   });
 });
 
