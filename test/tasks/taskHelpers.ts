@@ -1,6 +1,8 @@
 import type { TaskConfig } from '../../src/tasks/index.ts';
 import { expect } from 'vitest';
-import type { Batch } from '../../src/tasks/task.ts';
+import { sliceBatch } from '../../src/tasks/batch.ts';
+import type { Batch, Task } from '../../src/tasks/task.ts';
+import { Rng } from '../../src/tensor/rng.ts';
 
 /**
  * Asserts |observed - expected| <= 5 standard errors. `se` is the standard error of the
@@ -79,3 +81,19 @@ export const GENERATED: TaskConfig[] = [
   { name: 'sine', T: 10, testSize: 20 },
 ];
 export const ALL: TaskConfig[] = [...GENERATED, { name: 'regression', standardize: false }, { name: 'regression', standardize: true }];
+
+/**
+ * Every task documents a draw order *per sequence*, so a batch of B takes exactly B sequences'
+ * draws from the generator and the next batch continues where it stopped: two consecutive
+ * batches of B are bitwise the two halves of one batch of 2B from the same seed. (A generator
+ * that drew one sequence too many per batch would shift every later batch.)
+ */
+export function expectSequentialStream(task: Task, B: number, seed: number): void {
+  const sampler = task.trainSampler(Rng.seeded(seed), B);
+  const first = sampler();
+  const second = sampler();
+  const both = task.trainSampler(Rng.seeded(seed), 2 * B)();
+  expect(both.xShape[0]).toBe(2 * B);
+  expectSameBatch(first, sliceBatch(both, 0, B));
+  expectSameBatch(second, sliceBatch(both, B, 2 * B));
+}
