@@ -86,16 +86,24 @@ function addRoundToOdd(a: number, b: number): number {
   return low === 0 ? fromWords(high - 1, 0xffffffff) : fromWords(high, low - 1);
 }
 
+/** The largest operand Veltkamp's split takes without overflowing (2^995, with a margin). */
+const SPLIT_SAFE = 2 ** 995;
+
 /**
  * Correctly rounded a * b + c, i.e. the x86 vfmadd instruction, which JavaScript lacks.
  * Boldo & Melquiond, "Emulation of FMA and correctly rounded sums: proved algorithms using
  * rounding to odd" (IEEE TC 2008): exact product, TwoSum with c, round-to-odd of the two
- * error terms, one final rounding. Valid while a * b neither overflows nor underflows, which
- * holds for every call the log below makes.
+ * error terms, one final rounding. Valid while a * b neither overflows nor underflows (its
+ * error terms then stay normal), which holds for every call the log below makes.
  */
 export function fusedMultiplyAdd(a: number, b: number, c: number): number {
   const product = a * b;
   if (product === 0 || !Number.isFinite(product) || !Number.isFinite(c)) return product + c;
+  // Veltkamp's split multiplies each operand by 2^27 + 1, which overflows above ~2^996 even
+  // when the product does not: move 2^60 from a huge operand to the other one. Both scalings are
+  // exact, since a finite product keeps the other operand far below the top of the range.
+  if (Math.abs(a) > SPLIT_SAFE) return fusedMultiplyAdd(a * 2 ** -60, b * 2 ** 60, c);
+  if (Math.abs(b) > SPLIT_SAFE) return fusedMultiplyAdd(a * 2 ** 60, b * 2 ** -60, c);
   const productError = twoProductError(a, b, product);
   const sum = c + product;
   const sumError = twoSumError(c, product, sum);
