@@ -16,6 +16,7 @@ export const OWN_PROCESS = [
 /** What every run of the suite shares, `npm test` and `npm run mutate` alike. */
 export const baseTest = {
   setupFiles: ['test/helpers/fcGlobal.ts', 'test/helpers/defaultBackend.ts', 'test/helpers/progressLog.ts'],
+  globalSetup: ['test/helpers/tmpFolder.ts'],
   testTimeout: 60_000,
   hookTimeout: 60_000,
   // The WebGPU tests need an adapter; without a GPU, Dawn finds SwiftShader's Vulkan driver

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { printable } from '../../src/cli/terminalText.ts';
-import { writeDefinition, TINY } from '../helpers/durable.ts';
+import { tempDir, writeDefinition, TINY } from '../helpers/durable.ts';
 import { runMain } from '../helpers/inProcess.ts';
 
 describe('what every CLI has', () => {
@@ -48,7 +48,7 @@ describe('what every CLI has', () => {
   });
 
   it('--set and --variant reach results.json: the config that ran, and the command that reproduces it', async () => {
-    const out = `/tmp/gradlab-set-${process.pid}`;
+    const out = join(tempDir('gradlab-set-'), 'out');
     const args = ['experiment', writeDefinition(TINY), '--set', 'defaults.hiddenSize=5', '--set', 'variants[name=gru].dropout=0.1', '--variant', 'g*', '--workers', '1', '--out', out, '--force'];
     const r = await runMain(args);
     expect(r.code, r.stderr).toBe(0);
@@ -60,7 +60,7 @@ describe('what every CLI has', () => {
   it('names with control characters, line separators or bidi overrides reach the terminal escaped', async () => {
     expect(printable('a\u001b[31mred\u0007\u2028\u202eevil\u0085ok ü 漢')).toBe('a\\u{1b}[31mred\\u{7}\\u{2028}\\u{202e}evil\\u{85}ok ü 漢');
     const hostile = { ...TINY, name: 'durable-hostile', steps: 2, logEvery: 1, seeds: [0], variants: [{ name: 'x\u001b[2J\u202e' }] };
-    const r = await runMain(['experiment', writeDefinition(hostile), '--workers', '1', '--out', `/tmp/gradlab-hostile-${process.pid}`, '--force']);
+    const r = await runMain(['experiment', writeDefinition(hostile), '--workers', '1', '--out', join(tempDir('gradlab-hostile-'), 'out'), '--force']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('x\\u{1b}[2J\\u{202e}: ');
     expect(`${r.stdout}${r.stderr}`).not.toMatch(/[\u001b\u202e]/u);
