@@ -49,6 +49,12 @@ function watch(atStep: (run: number, step: number) => void = () => {}): { sink: 
 
 const store = (dir: string, resume: boolean): RunStore => ({ dir, checkpointEveryLogged: 2, resume, saveWeights: 'both' });
 
+/** Run `e` into `dir` from scratch, stopped (as by a signal) after step `step` of run `run`. */
+async function stopAfter(e: ResolvedExperiment, dir: string, run: number, step: number): Promise<void> {
+  const stop = new StopFlag();
+  await runExperiment(e, { backend: cpu, store: store(dir, false), stop, progress: watch((r, s) => r === run && s === step && stop.raise()).sink });
+}
+
 describe('stopping and resuming runExperiment with an output folder', () => {
   let reference: RunResult[] = [];
   let referenceEveryStep: RunResult[] = [];
@@ -102,8 +108,7 @@ describe('stopping and resuming runExperiment with an output folder', () => {
 
   it('a folder whose runs are another experiment\'s (seeds in another order) is neither resumed nor read back', async () => {
     const dir = tempDir('gradlab-resume-');
-    const stop = new StopFlag();
-    await runExperiment(exp, { backend: cpu, store: store(dir, false), stop, progress: watch((r, s) => r === 1 && s === 4 && stop.raise()).sink });
+    await stopAfter(exp, dir, 1, 4);
     const swapped = resolveExperiment({ ...TINY, steps: STEPS, logEvery: 2, seeds: [1, 0] });
     const again = watch();
     const resumed = await runExperiment(swapped, { backend: cpu, store: store(dir, true), progress: again.sink });
@@ -135,8 +140,7 @@ describe('stopping and resuming runExperiment with an output folder', () => {
 
   it('a checkpoint whose log lines the journal lost (a crash before they reached the disk) is not resumed from: the run starts over', async () => {
     const dir = tempDir('gradlab-resume-');
-    const stop = new StopFlag();
-    await runExperiment(everyStep, { backend: cpu, store: store(dir, false), stop, progress: watch((r, s) => r === 2 && s === 5 && stop.raise()).sink });
+    await stopAfter(everyStep, dir, 2, 5);
     const lines = readFileSync(journalPath(dir, 2), 'utf8').split('\n');
     writeFileSync(journalPath(dir, 2), `${lines.slice(0, 3).join('\n')}\n`);
     const again = watch();
@@ -147,8 +151,7 @@ describe('stopping and resuming runExperiment with an output folder', () => {
 
   it('without resume, an existing folder\'s runs start over and a stale checkpoint goes', async () => {
     const dir = tempDir('gradlab-resume-');
-    const stop = new StopFlag();
-    await runExperiment(exp, { backend: cpu, store: store(dir, false), stop, progress: watch((r, s) => r === 1 && s === 4 && stop.raise()).sink });
+    await stopAfter(exp, dir, 1, 4);
     expect(existsSync(checkpointPath(dir, 1))).toBe(true);
     const again = watch();
     const rerun = await runExperiment(exp, { backend: cpu, store: store(dir, false), progress: again.sink });
@@ -157,8 +160,7 @@ describe('stopping and resuming runExperiment with an output folder', () => {
     expect(numbers(rerun.runs)).toEqual(numbers(reference));
     // Stopped in run 1 again (its checkpoint on disk), then started over without resume and
     // failing at its first step, before a checkpoint of its own: the earlier one is gone too.
-    const again2 = new StopFlag();
-    await runExperiment(exp, { backend: cpu, store: store(dir, false), stop: again2, progress: watch((r, s) => r === 1 && s === 4 && again2.raise()).sink });
+    await stopAfter(exp, dir, 1, 4);
     expect(existsSync(checkpointPath(dir, 1))).toBe(true);
     await runExperiment(exp, { backend: cpu, store: store(dir, false), progress: watch((r, s) => {
       if (r === 1 && s === 0) throw new Error('injected after step 0');

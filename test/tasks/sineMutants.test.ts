@@ -1,27 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { sineTask } from '../../src/tasks/sine.ts';
 import { Rng } from '../../src/tensor/rng.ts';
-import { expectSequentialStream } from './taskHelpers.ts';
 
-describe('sine forecasting: validation, stream, labels', () => {
-  it('T must be an integer >= 2 (one input to persist and one step of change)', () => {
-    expect(() => sineTask({ T: 1 })).toThrow('task.T must be an integer >= 2, got 1');
-    expect(() => sineTask({ T: 2.5 })).toThrow('task.T must be an integer >= 2, got 2.5');
-    expect(() => sineTask({ T: 2 })).not.toThrow();
-  });
-
-  it('a sampler draws sequence after sequence: two batches of B are one batch of 2B', () => {
-    // The documented draw order is per sequence (omega, phi, T + 1 normals), so a batch draws
-    // exactly B sequences' worth from the generator and the next batch continues from there.
-    for (const [T, B, seed] of [
-      [2, 1, 0],
-      [7, 3, 5],
-      [16, 4, 123],
-    ]) {
-      expectSequentialStream(sineTask({ T }), B, seed);
-    }
-  });
-
+describe('sine forecasting: labels', () => {
   it('the baseline note states the expected persistence MSE 1 - (sin 0.6 - sin 0.1)/0.5 + 2 sigma^2 ~ 0.0754', () => {
     // By hand: sin 0.6 = 0.564642, sin 0.1 = 0.099833, difference / (0.6 - 0.1) = 0.929617;
     // 1 - 0.929617 + 2 * 0.05^2 = 0.075383.
