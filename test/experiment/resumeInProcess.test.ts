@@ -77,6 +77,10 @@ describe('stopping and resuming runExperiment with an output folder', () => {
     const finishedRuns = step === STEPS - 1 ? run + 1 : run;
     expect(stopped.runs.map((r) => r.status)).toEqual(Array.from({ length: RUNS }, (_, i) => (i < finishedRuns ? 'ok' : 'interrupted')));
     expect(first.started).toEqual(Array.from({ length: run + 1 }, (_, i) => i));
+    // Runs never started say so, with nothing of their own.
+    for (const r of stopped.runs.slice(run + 1)) expect([r.stepsRun, r.durationMs, r.log, r.metrics, r.summary]).toEqual([0, 0, [], {}, null]);
+    // A run's duration is its own time (well under ten minutes here).
+    for (const r of stopped.runs) expect(r.durationMs).toBeLessThan(600_000);
     const HOUR = 3_600_000;
     if (finishedRuns === run) {
       expect(stopped.runs[run].stepsRun).toBe(step + 1);
@@ -94,7 +98,10 @@ describe('stopping and resuming runExperiment with an output folder', () => {
     // Finished runs come from their journals; only the others run, the stopped one from where it stopped.
     expect(second.started).toEqual(Array.from({ length: RUNS - finishedRuns }, (_, i) => finishedRuns + i));
     expect(second.firstStep.get(run)).toBe(finishedRuns === run ? step + 1 : undefined);
-    if (finishedRuns === run) expect(resumed.runs[run].durationMs).toBeGreaterThanOrEqual(HOUR);
+    if (finishedRuns === run) {
+      expect(resumed.runs[run].durationMs).toBeGreaterThanOrEqual(HOUR);
+      expect(resumed.runs[run].durationMs).toBeLessThan(HOUR + 600_000);
+    }
     for (let i = 0; i < RUNS; i++) {
       expect(existsSync(weightsPath(dir, i, 'final')), `run ${i}`).toBe(true);
       expect(existsSync(checkpointPath(dir, i)), `run ${i}`).toBe(false);

@@ -60,6 +60,12 @@ describe('the runner', () => {
       .toBe("experiment.task.T must be an integer >= 20 for variant 'hochreiter', got 10");
   });
 
+  it('builds each distinct task once: variants with the same task settings share it (and its test set)', () => {
+    const get = prepareTasks(exp);
+    expect(get(exp.variants[0].task)).toBe(get(exp.variants[1].task));
+    expect(get({ ...exp.variants[0].task })).toBe(get(exp.variants[0].task));
+  });
+
   it.each([1, 2])('reports every run to the progress sink: "<variant> seed <seed>", its index, the total and the steps (%i worker(s))', async (workers) => {
     const { sink, started } = recorder();
     const results = await runExperimentInWorkers(exp, { backend: cpu, workers, progress: sink });

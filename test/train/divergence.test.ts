@@ -46,6 +46,9 @@ describe('a run that diverges on purpose', () => {
     expect(good.stepsRun).toBe(50);
     // JSON has no NaN/Infinity: the diverged entry serialises with nulls.
     expect(JSON.stringify(bad)).not.toMatch(/NaN|Infinity/);
+    // Without an output folder (no journal to stream to) it diverges the same way.
+    const bare = await runExperiment(exp, { backend: cpu });
+    expect(bare.runs.map((r) => r.status)).toEqual(['diverged', 'ok', 'diverged']);
     // A diverged run is finished: resuming reads it back from its journal, the diverged step's entry included.
     const again = await runExperiment(exp, { backend: cpu, store: { ...store, resume: true }, progress: { startRun: () => expect.fail('no run should start again') } });
     const strip = (runs: RunResult[]) => JSON.parse(JSON.stringify(runs.map(({ durationMs: _d, ...r }) => r))) as unknown;

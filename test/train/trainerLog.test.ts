@@ -8,6 +8,7 @@ import { prepareTasks } from '../../src/experiment/runner.ts';
 import type { LogEntry } from '../../src/records/results.ts';
 import { RecurrentNet } from '../../src/nn/recurrentNet.ts';
 import { sliceBatch } from '../../src/tasks/batch.ts';
+import { copyTask } from '../../src/tasks/copy.ts';
 import { sequenceStandardErrors } from '../../src/tasks/standardErrors.ts';
 import type { Batch, Task } from '../../src/tasks/task.ts';
 import { tensor } from '../../src/tensor/create.ts';
@@ -123,6 +124,8 @@ describe('what a logged step records, recomputed from its definition', () => {
       const before = after.get(e.step - 1)!;
       const now = after.get(e.step)!;
       expect(e.loss).toBe(stepLosses[e.step]);
+      // Without clipping, nothing is clipped and the factor is 1.
+      expect([e.clipped, e.clipFactor]).toEqual([false, 1]);
       // ||w_after - w_before|| / ||w_before|| over all parameters together.
       const delta = [...now].map(([n, w]) => w.map((x, i) => x - before.get(n)![i]));
       const ratio = norm(delta) / norm(before.values());
@@ -237,6 +240,21 @@ describe('early stopping on a metric that is not finite', () => {
     expect([(await run(1)).earlyStopped, (await run(1)).stepsRun]).toEqual([true, 1]);
     expect([(await run(Infinity)).earlyStopped, (await run(Infinity)).stepsRun]).toEqual([false, 3]);
   });
+
+  it('thresholds are strict, each rule only its own side, and a metric the task does not report never stops a run', async () => {
+    const { exp, v, task } = setup({ steps: 3 });
+    const stops = async (x: number, rule: { metric: string; below?: number; above?: number }): Promise<boolean> => {
+      const t = Object.assign(Object.create(task) as Task, { metrics: () => ({ x }) });
+      return (await train(makeNet(v, task), t, { ...config(exp, v), earlyStop: rule }, { data: Rng.seeded(SEED).fork(1), dropout: Rng.seeded(SEED).fork(2) })).earlyStopped;
+    };
+    expect(await stops(1, { metric: 'x', below: 1 })).toBe(false);
+    expect(await stops(0.5, { metric: 'x', below: 1 })).toBe(true);
+    expect(await stops(1, { metric: 'x', above: 1 })).toBe(false);
+    expect(await stops(0, { metric: 'x', above: 1 })).toBe(false);
+    expect(await stops(2, { metric: 'x', above: 1 })).toBe(true);
+    expect(await stops(2, { metric: 'x', below: 1 })).toBe(false);
+    expect(await stops(2, { metric: 'missing', above: -Infinity })).toBe(false);
+  });
 });
 
 describe('resuming train() from a checkpoint', () => {
@@ -257,6 +275,7 @@ describe('resuming train() from a checkpoint', () => {
     expect(resumed.log).toEqual(logs);
     expect(later.map((x) => x.step)).toEqual([4]);
     expect(later[0].elapsedMs).toBeGreaterThanOrEqual(HOUR);
+    expect(later[0].elapsedMs).toBeLessThan(HOUR + 600_000);
   });
 });
 
@@ -265,7 +284,7 @@ describe('predict in chunks of 256 sequences', () => {
     const { v, task } = setup();
     const net = makeNet(v, task, 'float64');
     const big = task.trainSampler(Rng.seeded(3), 600)();
-    for (const n of [256, 257, 600]) {
+    for (const n of [256, 257, 512, 600]) {
       const b = sliceBatch(big, 0, n);
       const whole = await evaluate(net, task, b);
       const chunked = await predict(net, task, b);
@@ -274,6 +293,38 @@ describe('predict in chunks of 256 sequences', () => {
       expect(chunked.pred).toHaveLength(whole.pred.length);
       chunked.pred.forEach((p, i) => expect(Math.abs(p - whole.pred[i])).toBeLessThan(1e-12 * (1 + Math.abs(whole.pred[i]))));
     }
+  });
+});
+
+describe('predict on a task scored at every step', () => {
+  it('copy (targets at every step): the predictions are every step\'s outputs, the loss over all of them', async () => {
+    const { v } = setup();
+    const copy = copyTask({ T: 3, testSize: 4 });
+    const net = makeNet({ ...v, hiddenSize: 3 }, copy, 'float64');
+    const b = copy.testSet();
+    const got = await predict(net, copy, b);
+    const { out, loss } = noGrad(() => {
+      const opts = { dtype: net.dtype, backend: cpu };
+      const o = net.forward(tensor(b.x, b.xShape, opts), { outputs: 'every_step' });
+      return { out: o.output, loss: taskLoss(copy.loss, o.output, tensor(b.y, b.yShape, opts)) };
+    });
+    expect(got.pred).toEqual(out.toFloat64Array());
+    expect(got.pred).toHaveLength(4 * (3 + 20) * 10);
+    expect(got.loss).toBe(loss.item());
+  });
+});
+
+describe('training on a task scored at every step', () => {
+  it('copy: step 0\'s loss is the loss of every step\'s outputs on the first batch', async () => {
+    const { v } = setup();
+    const copy = copyTask({ T: 3, testSize: 4 });
+    const cfg: TrainConfig = { ...config(setup().exp, v), steps: 1, batchSize: 2, optimizer: { name: 'sgd', lr: 0.1 } };
+    const result = await train(makeNet(v, copy), copy, cfg, { data: Rng.seeded(SEED).fork(1), dropout: Rng.seeded(SEED).fork(2) });
+    const net = makeNet(v, copy);
+    const b = copy.trainSampler(Rng.seeded(SEED).fork(1), 2)();
+    const opts = { dtype: net.dtype, backend: cpu };
+    const out = net.forward(tensor(b.x, b.xShape, opts), { outputs: 'every_step' });
+    expect(result.log[0].loss).toBe(await taskLoss(copy.loss, out.output, tensor(b.y, b.yShape, opts)).itemAsync());
   });
 });
 
