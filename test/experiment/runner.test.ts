@@ -92,6 +92,22 @@ describe('the runner', () => {
     expect(started.map((s) => [s.index, s.total]).sort()).toEqual([[1, 4], [3, 4]]);
   });
 
+  it('passes every variant setting to the net: a temporal skip changes the numbers', async () => {
+    const strip = (runs: RunResult[]) => runs.map(({ durationMs: _d, ...r }) => r);
+    const withSkip = resolveExperiment({ ...TINY, steps: 3, seeds: [0], variants: [{ name: 'skip', cell: 'rnn_tanh', skipDelay: 2 }] });
+    const without = resolveExperiment({ ...TINY, steps: 3, seeds: [0], variants: [{ name: 'skip', cell: 'rnn_tanh' }] });
+    expect(strip((await runExperiment(withSkip, { backend: cpu })).runs)).not.toEqual(strip((await runExperiment(without, { backend: cpu })).runs));
+  });
+
+  it('worker threads: without a count, the runs stay in this thread (every step reported); a non-CPU backend is refused', async () => {
+    const { sink, started } = recorder();
+    await runExperimentInWorkers(exp, { backend: cpu, progress: sink });
+    expect(started.map((s) => s.stepsSeen)).toEqual([6, 6, 6, 6]);
+    // Refused before anything runs, so a stand-in with only a name is enough.
+    const gpuLike = { name: 'webgpu' } as unknown as typeof cpu;
+    await expect(runExperimentInWorkers(exp, { backend: gpuLike, workers: 2 })).rejects.toThrow('worker threads run the cpu backends only, not webgpu');
+  });
+
   it('records a run that throws as failed, with its error and none of its partial numbers, and goes on', async () => {
     const sink: ProgressSink = {
       startRun: (_label, index) => ({
@@ -105,6 +121,7 @@ describe('the runner', () => {
     expect(runs.map((r) => r.status)).toEqual(['ok', 'ok', 'failed', 'ok']);
     const { durationMs, ...failed } = runs[2];
     expect(durationMs).toBeGreaterThanOrEqual(0);
+    expect(durationMs).toBeLessThan(600_000);
     expect(failed).toEqual({ variant: 'gru', seed: 0, status: 'failed', error: 'injected after step 3', stepsRun: 0, log: [], metrics: {}, summary: null });
   });
 
