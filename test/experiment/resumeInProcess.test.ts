@@ -8,7 +8,7 @@ import { checkpointPath, journalPath, readJournal } from '../../src/experiment/r
 import { runExperiment, type ProgressSink, type RunnerOptions, type RunStore } from '../../src/experiment/runner.ts';
 import { weightsPath } from '../../src/experiment/runWeights.ts';
 import { StopFlag } from '../../src/experiment/stopFlag.ts';
-import { tempDir, TINY } from '../helpers/durable.ts';
+import { runNumbers, tempDir, TINY } from '../helpers/durable.ts';
 
 /**
  * The runner's side of resuming, in this process (the binary's kill-and-resume suites drive the
@@ -24,8 +24,6 @@ const exp: ResolvedExperiment = resolveExperiment({ ...TINY, steps: STEPS, logEv
 const everyStep: ResolvedExperiment = resolveExperiment({ ...TINY, steps: STEPS, logEvery: 1 });
 const RUNS = exp.variants.length * exp.seeds.length;
 
-/** A run's numbers, as JSON would keep them (a resumed run's log comes back from its journal). */
-const numbers = (runs: RunResult[]): unknown => JSON.parse(JSON.stringify(runs.map(({ durationMs: _d, ...rest }) => rest)));
 
 /** A progress sink that records which runs start, the first step each takes (a resumed run
  * continues at its checkpoint), and calls `atStep` after each step. */
@@ -94,7 +92,7 @@ describe('stopping and resuming runExperiment with an output folder', () => {
 
     const second = watch();
     const resumed = await runExperiment(exp, { backend: cpu, store: store(dir, true), progress: second.sink });
-    expect(numbers(resumed.runs)).toEqual(numbers(reference));
+    expect(runNumbers(resumed.runs)).toEqual(runNumbers(reference));
     // Finished runs come from their journals; only the others run, the stopped one from where it stopped.
     expect(second.started).toEqual(Array.from({ length: RUNS - finishedRuns }, (_, i) => finishedRuns + i));
     expect(second.firstStep.get(run)).toBe(finishedRuns === run ? step + 1 : undefined);
@@ -110,7 +108,7 @@ describe('stopping and resuming runExperiment with an output folder', () => {
     const third = watch();
     const fromDisk = await runExperiment(exp, { backend: cpu, store: store(dir, true), progress: third.sink });
     expect(third.started).toEqual([]);
-    expect(numbers(fromDisk.runs)).toEqual(numbers(reference));
+    expect(runNumbers(fromDisk.runs)).toEqual(runNumbers(reference));
   });
 
   it('a folder whose runs are another experiment\'s (seeds in another order) is neither resumed nor read back', async () => {
@@ -121,7 +119,7 @@ describe('stopping and resuming runExperiment with an output folder', () => {
     const resumed = await runExperiment(swapped, { backend: cpu, store: store(dir, true), progress: again.sink });
     expect(again.started).toEqual([0, 1, 2, 3]);
     expect([...again.firstStep.values()]).toEqual([0, 0, 0, 0]);
-    expect(numbers(resumed.runs)).toEqual(numbers((await runExperiment(swapped, { backend: cpu })).runs));
+    expect(runNumbers(resumed.runs)).toEqual(runNumbers((await runExperiment(swapped, { backend: cpu })).runs));
   });
 
   it('a run that fails is recorded as failed with its error, the others go on, and a resume tries it again from its checkpoint', async () => {
@@ -142,7 +140,7 @@ describe('stopping and resuming runExperiment with an output folder', () => {
     expect(again.started).toEqual([1]);
     // From the checkpoint, step 6 logged again.
     expect(again.firstStep.get(1)).toBe(6);
-    expect(numbers(resumed.runs)).toEqual(numbers(referenceEveryStep));
+    expect(runNumbers(resumed.runs)).toEqual(runNumbers(referenceEveryStep));
   });
 
   it('a checkpoint whose log lines the journal lost (a crash before they reached the disk) is not resumed from: the run starts over', async () => {
@@ -153,7 +151,7 @@ describe('stopping and resuming runExperiment with an output folder', () => {
     const again = watch();
     const resumed = await runExperiment(everyStep, { backend: cpu, store: store(dir, true), progress: again.sink });
     expect(again.firstStep.get(2)).toBe(0);
-    expect(numbers(resumed.runs)).toEqual(numbers(referenceEveryStep));
+    expect(runNumbers(resumed.runs)).toEqual(runNumbers(referenceEveryStep));
   });
 
   it('without resume, an existing folder\'s runs start over and a stale checkpoint goes', async () => {
@@ -164,7 +162,7 @@ describe('stopping and resuming runExperiment with an output folder', () => {
     const rerun = await runExperiment(exp, { backend: cpu, store: store(dir, false), progress: again.sink });
     expect(again.started).toEqual([0, 1, 2, 3]);
     expect([...again.firstStep.values()]).toEqual([0, 0, 0, 0]);
-    expect(numbers(rerun.runs)).toEqual(numbers(reference));
+    expect(runNumbers(rerun.runs)).toEqual(runNumbers(reference));
     // Stopped in run 1 again (its checkpoint on disk), then started over without resume and
     // failing at its first step, before a checkpoint of its own: the earlier one is gone too.
     await stopAfter(exp, dir, 1, 4);
@@ -178,6 +176,6 @@ describe('stopping and resuming runExperiment with an output folder', () => {
   it('--shard\'s `only`: just those runs, in results order', async () => {
     const some = await runExperiment(exp, { backend: cpu, only: new Set([1, 3]) });
     const all = reference;
-    expect(numbers(some.runs)).toEqual(numbers([all[1], all[3]]));
+    expect(runNumbers(some.runs)).toEqual(runNumbers([all[1], all[3]]));
   });
 });

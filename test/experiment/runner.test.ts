@@ -5,7 +5,7 @@ import { ExperimentError, resolveExperiment } from '../../src/experiment/resolve
 import type { RunResult } from '../../src/experiment/results.ts';
 import { prepareTasks, runExperiment, runExperimentInWorkers, type ProgressSink } from '../../src/experiment/runner.ts';
 import { StopFlag } from '../../src/experiment/stopFlag.ts';
-import { TINY } from '../helpers/durable.ts';
+import { runNumbers, TINY } from '../helpers/durable.ts';
 
 /** What the runner owes its callers besides the numbers: errors that name the variant, progress
  * as the bar shows it, a failed run's record, stops that reach a run training in this thread. */
@@ -87,16 +87,14 @@ describe('the runner', () => {
     const { sink, started } = recorder();
     const some = await runExperimentInWorkers(exp, { backend: cpu, workers: 2, only: new Set([1, 3]), progress: sink });
     const all = await runExperiment(exp, { backend: cpu });
-    const strip = (runs: RunResult[]) => runs.map(({ durationMs: _d, ...r }) => r);
-    expect(strip(some.runs)).toEqual(strip([all.runs[1], all.runs[3]]));
+    expect(runNumbers(some.runs)).toEqual(runNumbers([all.runs[1], all.runs[3]]));
     expect(started.map((s) => [s.index, s.total]).sort()).toEqual([[1, 4], [3, 4]]);
   });
 
   it('passes every variant setting to the net: a temporal skip changes the numbers', async () => {
-    const strip = (runs: RunResult[]) => runs.map(({ durationMs: _d, ...r }) => r);
     const withSkip = resolveExperiment({ ...TINY, steps: 3, seeds: [0], variants: [{ name: 'skip', cell: 'rnn_tanh', skipDelay: 2 }] });
     const without = resolveExperiment({ ...TINY, steps: 3, seeds: [0], variants: [{ name: 'skip', cell: 'rnn_tanh' }] });
-    expect(strip((await runExperiment(withSkip, { backend: cpu })).runs)).not.toEqual(strip((await runExperiment(without, { backend: cpu })).runs));
+    expect(runNumbers((await runExperiment(withSkip, { backend: cpu })).runs)).not.toEqual(runNumbers((await runExperiment(without, { backend: cpu })).runs));
   });
 
   it('worker threads: without a count, the runs stay in this thread (every step reported); a non-CPU backend is refused', async () => {

@@ -303,28 +303,21 @@ describe('predict on a task scored at every step', () => {
     const net = makeNet({ ...v, hiddenSize: 3 }, copy, 'float64');
     const b = copy.testSet();
     const got = await predict(net, copy, b);
-    const { out, loss } = noGrad(() => {
-      const opts = { dtype: net.dtype, backend: cpu };
-      const o = net.forward(tensor(b.x, b.xShape, opts), { outputs: 'every_step' });
-      return { out: o.output, loss: taskLoss(copy.loss, o.output, tensor(b.y, b.yShape, opts)) };
-    });
-    expect(got.pred).toEqual(out.toFloat64Array());
+    const whole = await evaluate(net, copy, b);
+    expect(got.pred).toEqual(whole.pred);
     expect(got.pred).toHaveLength(4 * (3 + 20) * 10);
-    expect(got.loss).toBe(loss.item());
+    expect(got.loss).toBe(whole.loss);
   });
 });
 
 describe('training on a task scored at every step', () => {
   it('copy: step 0\'s loss is the loss of every step\'s outputs on the first batch', async () => {
-    const { v } = setup();
+    const { exp, v } = setup();
     const copy = copyTask({ T: 3, testSize: 4 });
-    const cfg: TrainConfig = { ...config(setup().exp, v), steps: 1, batchSize: 2, optimizer: { name: 'sgd', lr: 0.1 } };
+    const cfg: TrainConfig = { ...config(exp, v), steps: 1, batchSize: 2, optimizer: { name: 'sgd', lr: 0.1 } };
     const result = await train(makeNet(v, copy), copy, cfg, { data: Rng.seeded(SEED).fork(1), dropout: Rng.seeded(SEED).fork(2) });
-    const net = makeNet(v, copy);
-    const b = copy.trainSampler(Rng.seeded(SEED).fork(1), 2)();
-    const opts = { dtype: net.dtype, backend: cpu };
-    const out = net.forward(tensor(b.x, b.xShape, opts), { outputs: 'every_step' });
-    expect(result.log[0].loss).toBe(await taskLoss(copy.loss, out.output, tensor(b.y, b.yShape, opts)).itemAsync());
+    const first = copy.trainSampler(Rng.seeded(SEED).fork(1), 2)();
+    expect(result.log[0].loss).toBe((await evaluate(makeNet(v, copy), copy, first)).loss);
   });
 });
 
