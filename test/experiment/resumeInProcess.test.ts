@@ -5,8 +5,9 @@ import type { ResolvedExperiment } from '../../src/experiment/config.ts';
 import { resolveExperiment } from '../../src/experiment/resolve.ts';
 import type { RunResult } from '../../src/experiment/results.ts';
 import { checkpointPath, journalPath, readJournal } from '../../src/experiment/runFiles.ts';
-import { runExperiment, type ProgressSink, type RunnerOptions, type RunStore } from '../../src/experiment/runner.ts';
+import { runExperiment, runExperimentInWorkers, type ProgressSink, type RunnerOptions, type RunStore } from '../../src/experiment/runner.ts';
 import { weightsPath } from '../../src/experiment/runWeights.ts';
+import { readSafetensorsFile } from '../../src/io/safetensors.ts';
 import { StopFlag } from '../../src/experiment/stopFlag.ts';
 import { runNumbers, tempDir, TINY } from '../helpers/durable.ts';
 
@@ -109,6 +110,14 @@ describe('stopping and resuming runExperiment with an output folder', () => {
     const fromDisk = await runExperiment(exp, { backend: cpu, store: store(dir, true), progress: third.sink });
     expect(third.started).toEqual([]);
     expect(runNumbers(fromDisk.runs)).toEqual(runNumbers(reference));
+    // The weights files say which run and which weights they hold.
+    const about = (which: 'initial' | 'final') => {
+      const m = readSafetensorsFile(weightsPath(dir, run, which)).metadata;
+      return [m['gradlab.variant'], m['gradlab.seed'], m['gradlab.step'], m['gradlab.status']];
+    };
+    const { variant, seed } = reference[run];
+    expect(about('initial')).toEqual([variant, String(seed), '0', 'initial']);
+    expect(about('final')).toEqual([variant, String(seed), String(STEPS), 'ok']);
   });
 
   it('a folder whose runs are another experiment\'s (seeds in another order) is neither resumed nor read back', async () => {
@@ -135,6 +144,15 @@ describe('stopping and resuming runExperiment with an output folder', () => {
     expect([journal.end?.status, journal.end?.error]).toEqual(['failed', 'injected after step 7']);
     expect(journal.log.map((e) => e.step)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(existsSync(weightsPath(dir, 1, 'final'))).toBe(false);
+    // Resumed and failing again at once, before a checkpoint of its own: the one it resumed from
+    // stays, and the next resume starts from it again.
+    const failsAgain = watch((r, s) => {
+      if (r === 1 && s === 6) throw new Error('injected after step 6');
+    });
+    const twice = await runExperiment(everyStep, { backend: cpu, store: store(dir, true), progress: failsAgain.sink });
+    expect(twice.runs[1].status).toBe('failed');
+    expect(failsAgain.firstStep.get(1)).toBe(6);
+    expect(existsSync(checkpointPath(dir, 1))).toBe(true);
     const again = watch();
     const resumed = await runExperiment(everyStep, { backend: cpu, store: store(dir, true), progress: again.sink });
     expect(again.started).toEqual([1]);
@@ -177,5 +195,28 @@ describe('stopping and resuming runExperiment with an output folder', () => {
     const some = await runExperiment(exp, { backend: cpu, only: new Set([1, 3]) });
     const all = reference;
     expect(runNumbers(some.runs)).toEqual(runNumbers([all[1], all[3]]));
+  });
+});
+
+describe('stopping and resuming in worker threads', () => {
+  it('a resume reads finished runs back instead of sending them to a worker (without resume they run again); runs a stop kept from starting say so', async () => {
+    const dir = tempDir('gradlab-resume-');
+    const whole = await runExperiment(exp, { backend: cpu, store: store(dir, false) });
+    const again = watch();
+    const resumed = await runExperimentInWorkers(exp, { backend: cpu, workers: 2, store: store(dir, true), progress: again.sink });
+    expect(again.started).toEqual([]);
+    expect(runNumbers(resumed.runs)).toEqual(runNumbers(whole.runs));
+    // Without resume, the same folder's finished runs are run again.
+    const over = watch();
+    const rerun = await runExperimentInWorkers(exp, { backend: cpu, workers: 2, store: store(dir, false), progress: over.sink });
+    expect([...over.started].sort()).toEqual([0, 1, 2, 3]);
+    expect(runNumbers(rerun.runs)).toEqual(runNumbers(whole.runs));
+    // A stop raised before any run starts: every run is recorded as interrupted, with nothing of its own.
+    const stop = new StopFlag();
+    stop.raise();
+    const none = await runExperimentInWorkers(exp, { backend: cpu, workers: 2, store: store(tempDir('gradlab-resume-'), false), stop });
+    expect(none.runs.map((r) => [r.variant, r.seed, r.status, r.stepsRun, r.log, r.summary])).toEqual(
+      whole.runs.map((r) => [r.variant, r.seed, 'interrupted', 0, [], null]),
+    );
   });
 });

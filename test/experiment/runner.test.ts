@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpu } from '../../src/backends/cpu/index.ts';
+import { cpu, cpuJs } from '../../src/backends/cpu/index.ts';
 import type { ResolvedExperiment } from '../../src/experiment/config.ts';
 import { ExperimentError, resolveExperiment } from '../../src/experiment/resolve.ts';
 import type { RunResult } from '../../src/experiment/results.ts';
@@ -97,10 +97,15 @@ describe('the runner', () => {
     expect(runNumbers((await runExperiment(withSkip, { backend: cpu })).runs)).not.toEqual(runNumbers((await runExperiment(without, { backend: cpu })).runs));
   });
 
-  it('worker threads: without a count, the runs stay in this thread (every step reported); a non-CPU backend is refused', async () => {
+  it('worker threads: without a count, the runs stay in this thread (every step reported), with or without wasm kernels; a non-CPU backend is refused', async () => {
     const { sink, started } = recorder();
     await runExperimentInWorkers(exp, { backend: cpu, progress: sink });
     expect(started.map((s) => s.stepsSeen)).toEqual([6, 6, 6, 6]);
+    // A CPU backend without wasm kernels (nothing to set threads on) runs in this thread too.
+    const js = recorder();
+    const inThread = await runExperimentInWorkers(exp, { backend: cpuJs, workers: 1, progress: js.sink });
+    expect(js.started.map((s) => s.stepsSeen)).toEqual([6, 6, 6, 6]);
+    expect(runNumbers(inThread.runs)).toEqual(runNumbers((await runExperiment(exp, { backend: cpuJs })).runs));
     // Refused before anything runs, so a stand-in with only a name is enough.
     const gpuLike = { name: 'webgpu' } as unknown as typeof cpu;
     await expect(runExperimentInWorkers(exp, { backend: gpuLike, workers: 2 })).rejects.toThrow('worker threads run the cpu backends only, not webgpu');

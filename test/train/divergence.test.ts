@@ -52,4 +52,25 @@ describe('a run that diverges on purpose', () => {
     const again = await runExperiment(exp, { backend: cpu, store: { ...store, resume: true }, progress: { startRun: () => expect.fail('no run should start again') } });
     expect(runNumbers(again.runs)).toEqual(runNumbers(results.runs));
   });
+
+  it('at a step that is not logged: that step is logged with its numbers as nulls and no gradient profile', async () => {
+    const exp = resolveExperiment({
+      name: 'diverge-later',
+      description: 'relu RNN and a learning rate of 1e3: the first updates blow the weights up',
+      task: { name: 'adding', T: 40, variant: 'arjovsky', testSize: 16 },
+      steps: 50, seeds: [0], batchSize: 8, logEvery: 10, valSize: 8,
+      defaults: { hiddenSize: 8, optimizer: { name: 'sgd', lr: 1e3 } },
+      variants: [{ name: 'explodes', cell: 'rnn_relu' }],
+    });
+    const [run] = (await runExperiment(exp, { backend: cpu })).runs;
+    expect(run.status).toBe('diverged');
+    const at = run.divergedAtStep!;
+    expect(at % 10).not.toBe(0);
+    expect(run.log.map((e) => e.step)).toEqual([0, at]);
+    const last = run.log[1];
+    expect(last.loss).toBeNull();
+    // Profiles are taken on logged steps only (this step is not one of them): none to record.
+    expect(last.dLdh).toEqual([]);
+    expect(run.log[0].dLdh).toHaveLength(1);
+  });
 });

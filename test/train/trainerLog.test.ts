@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cpu } from '../../src/backends/cpu/index.ts';
 import { noGrad } from '../../src/autograd/index.ts';
+import { probeNet } from '../../src/diagnostics/probe.ts';
 import { sigmaMax } from '../../src/diagnostics/sigmaMax.ts';
 import type { ResolvedExperiment, ResolvedVariant } from '../../src/experiment/config.ts';
 import { resolveExperiment } from '../../src/experiment/resolve.ts';
@@ -318,6 +319,23 @@ describe('training on a task scored at every step', () => {
     const result = await train(makeNet(v, copy), copy, cfg, { data: Rng.seeded(SEED).fork(1), dropout: Rng.seeded(SEED).fork(2) });
     const first = copy.trainSampler(Rng.seeded(SEED).fork(1), 2)();
     expect(result.log[0].loss).toBe((await evaluate(makeNet(v, copy), copy, first)).loss);
+  });
+
+  it('copy with an LSTM: the gate views logged at step 0 are the probe\'s with the loss on every step', async () => {
+    const { exp, v } = setup();
+    const copy = copyTask({ T: 3, testSize: 4 });
+    const lstm = { ...v, cell: 'lstm' as const };
+    const cfg: TrainConfig = { ...config(exp, lstm), steps: 1, batchSize: 2, optimizer: { name: 'sgd', lr: 0.1 } };
+    const result = await train(makeNet(lstm, copy), copy, cfg, { data: Rng.seeded(SEED).fork(1), dropout: Rng.seeded(SEED).fork(2) });
+    const first = copy.trainSampler(Rng.seeded(SEED).fork(1), 2)();
+    // The gate views are taken before step 0's update: at the initial weights, on step 0's batch.
+    const views = async (target: 'last' | 'every') => {
+      const probed = await probeNet(makeNet(lstm, copy), { ...first, h0: null, c0: null }, { loss: copy.loss, target, sample: null }, { sigmaMax: false });
+      return probed.layers.map((l) => ({ dLdc: l.dLdc, gates: l.gates }));
+    };
+    expect(result.log[0].gates).toEqual(await views('every'));
+    // On the last step only, the probe cannot score a copy batch at all (23 labels a sequence).
+    await expect(views('last')).rejects.toThrow('cross_entropy: 46 labels for a batch of 2');
   });
 });
 
