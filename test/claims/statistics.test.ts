@@ -56,6 +56,15 @@ describe('wilson: the 95% score interval of k successes in n', () => {
     expect(() => wilson(6, 5)).toThrow(/0 <= k <= n/);
     expect(() => wilson(0, 0)).toThrow(/n >= 1/);
     expect(() => wilson(1.5, 5)).toThrow(/integers/);
+    expect(() => wilson(-1, 5)).toThrow('wilson: need integers 0 <= k <= n, n >= 1, got k=-1, n=5');
+  });
+
+  it('0 of n starts at exactly 0 and n of n ends at exactly 1, where the formula rounds off them', () => {
+    // Analytically centre - half = 0 at k = 0 and centre + half = 1 at k = n; in float64 the
+    // formula leaves a residue for some n (lo = 2.8e-17 at 0 of 7, hi = 1 - 2^-53 at 10 of
+    // 10), which would print as a nonzero bound and, at the edge, move a verdict.
+    for (const n of [7, 9, 12, 14, 18]) expect(wilson(0, n).lo, `0 of ${n}`).toBe(0);
+    for (const n of [10, 13, 25, 27, 28]) expect(wilson(n, n).hi, `${n} of ${n}`).toBe(1);
   });
 });
 
