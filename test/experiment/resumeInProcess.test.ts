@@ -7,8 +7,8 @@ import type { RunResult } from '../../src/experiment/results.ts';
 import { checkpointPath, journalPath, readJournal } from '../../src/experiment/runFiles.ts';
 import { runExperiment, runExperimentInWorkers, type ProgressSink, type RunnerOptions, type RunStore } from '../../src/experiment/runner.ts';
 import { weightsPath } from '../../src/experiment/runWeights.ts';
-import { readSafetensorsFile } from '../../src/io/safetensors.ts';
 import { StopFlag } from '../../src/experiment/stopFlag.ts';
+import { readSafetensorsFile } from '../../src/io/safetensors.ts';
 import { runNumbers, tempDir, TINY } from '../helpers/durable.ts';
 
 /**
