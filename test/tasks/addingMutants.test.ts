@@ -17,29 +17,20 @@ describe('adding problem: variant-specific labels and messages', () => {
     );
   });
 
-  it('arjovsky: description and source cite Arjovsky et al. 2016, sec. 4.2, values U[0,1]', () => {
-    const task = addingTask({ T: 30, variant: 'arjovsky' });
-    expect(task.description).toContain('Arjovsky et al. 2016');
-    expect(task.description).toContain('T = 30');
-    expect(task.description).toContain('U[0,1]');
-    expect(task.description).not.toContain('Hochreiter');
-    expect(task.source).toContain('Arjovsky, Shah & Bengio 2016');
-    expect(task.source).toContain('sec. 4.2');
-    expect(task.source).not.toContain('Hochreiter');
-  });
-
-  it('hochreiter: description and source cite Hochreiter & Schmidhuber 1997, sec. 5.4, target and tolerance', () => {
-    const task = addingTask({ T: 30, variant: 'hochreiter' });
-    expect(task.description).toContain('Hochreiter & Schmidhuber 1997');
-    expect(task.description).toContain('T = 30');
-    // The paper's target 0.5 + (X1 + X2)/4, values U[-1, 1], correct if |error| < 0.04.
-    expect(task.description).toContain('0.5 + (X1+X2)/4');
-    expect(task.description).toContain('U[-1,1]');
-    expect(task.description).toContain('0.04');
-    expect(task.description).not.toContain('Arjovsky');
-    expect(task.source).toContain('Long Short-Term Memory');
-    expect(task.source).toContain('sec. 5.4');
-    expect(task.source).not.toContain('Arjovsky');
+  // Each variant's description and source cite its own paper (section, value range, and for
+  // hochreiter the paper's target 0.5 + (X1 + X2)/4 and its |error| < 0.04 criterion), never the other's.
+  it.each([
+    { variant: 'arjovsky', description: ['Arjovsky et al. 2016', 'T = 30', 'U[0,1]'], source: ['Arjovsky, Shah & Bengio 2016', 'sec. 4.2'], other: 'Hochreiter' },
+    {
+      variant: 'hochreiter', description: ['Hochreiter & Schmidhuber 1997', 'T = 30', '0.5 + (X1+X2)/4', 'U[-1,1]', '0.04'],
+      source: ['Long Short-Term Memory', 'sec. 5.4'], other: 'Arjovsky',
+    },
+  ] as const)('$variant: description and source cite its paper, section, values and criterion, not $other', ({ variant, description, source, other }) => {
+    const task = addingTask({ T: 30, variant });
+    for (const text of description) expect(task.description).toContain(text);
+    for (const text of source) expect(task.source).toContain(text);
+    expect(task.description).not.toContain(other);
+    expect(task.source).not.toContain(other);
   });
 
   it('metric names: loss and mse, plus accuracy for hochreiter; all are means over sequences', () => {
